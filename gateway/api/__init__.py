@@ -1,0 +1,80 @@
+"""The HTTP API under ``/api/v1`` (flask-smorest; OpenAPI at ``/api/v1/openapi.json``).
+
+Errors are ``{"error": {"code", "message", "details"}}``. Each endpoint declares its roles with
+:func:`gateway.web.require`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import render_template
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from gateway.web import wants_json
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+class GatewayApi(Api):
+    """flask-smorest with the gateway's error shape (JSON for the API, a page for people)."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        code = error.code or 500
+        headers = dict(error.get_headers()) if hasattr(error, "get_headers") else {}
+        headers.pop("Content-Type", None)
+        data = getattr(error, "data", None) or {}
+        details = data.get("errors") or data.get("messages") or {}
+        headers.update(data.get("headers") or {})
+        message = data.get("message") or error.description or error.name
+        if code == 422 and details:
+            message = "the request body or query does not match the schema"
+        if not wants_json():
+            return Response(render_template("error.html", code=code, message=message), code, headers)
+        body = {"error": {"code": _CODES.get(code, "error"), "message": message, "details": details}}
+        return Response(json.dumps(body, ensure_ascii=False), code, headers, mimetype="application/json")
+
+
+def init_app(app: Flask) -> GatewayApi:
+    app.config.update(
+        API_TITLE="konbini-gateway",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = GatewayApi(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                    "agentSignature": {"type": "apiKey", "in": "header", "name": "X-Gateway-Signature"},
+                }
+            }
+        },
+    )
+    from gateway.api import claims
+    from gateway.api import slips
+
+    full = app.config["GATEWAY_MODE"] == "full"
+    if full:
+        api.register_blueprint(claims.bp)
+        api.register_blueprint(slips.bp)
+    return api

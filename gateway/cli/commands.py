@@ -1,0 +1,7 @@
+"""Import every command module so each registers its group on ``main``."""
+
+from __future__ import annotations
+
+from gateway.cli import claims  # noqa: F401
+from gateway.cli import core  # noqa: F401
+from gateway.cli import slips  # noqa: F401

@@ -1,0 +1,178 @@
+"""``gateway db``, ``keys``, ``users``, ``serve``, ``demo``, ``audit``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gateway import audit
+from gateway import migrate
+from gateway.cli import cli_actor
+from gateway.cli import emit
+from gateway.cli import handles_errors
+from gateway.cli import json_option
+from gateway.cli import load_runtime
+from gateway.cli import main
+from gateway.cli import service_context
+from gateway.config import load_settings
+from gateway.crypto import generate_key
+from gateway.models.core import ROLES
+from gateway.runtime import keyring_for
+from gateway.services import users
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@json_option
+@handles_errors
+def db_upgrade(as_json: bool) -> None:
+    """Create or migrate the schema of GATEWAY_DATABASE_URL."""
+    settings = load_settings()
+    before, after = migrate.upgrade(settings.database_url)
+    if settings.mode == "full":
+        migrate.check_fingerprint(settings.database_url, keyring_for(settings).fingerprint)
+    emit({"from": before, "to": after}, as_json, f"schema at {after} (was {before or 'empty'})")
+
+
+@main.group()
+def keys() -> None:
+    """Keys for encryption at rest."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new random GATEWAY_DATA_KEY (or GATEWAY_SECRET_KEY)."""
+    click.echo(generate_key())
+
+
+@keys.command("public")
+@handles_errors
+def keys_public() -> None:
+    """Print GATEWAY_PUBLIC_KEYRING for the internet-facing process (no key that decrypts names)."""
+    settings = load_settings()
+    click.echo(keyring_for(settings).export_public())
+
+
+@main.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@json_option
+@handles_errors
+def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> None:
+    """Create a staff account (without a password it can only use API tokens)."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with service_context() as ctx:
+        user = users.create_user(ctx, name, role, password)
+        emit(
+            {"name": user.name, "role": user.role, "password": password is not None},
+            as_json,
+            f"user {user.name} ({user.role}) created",
+        )
+
+
+@users_group.command("token")
+@click.argument("name")
+@json_option
+@handles_errors
+def users_token(name: str, as_json: bool) -> None:
+    """Issue a revocable API bearer token; it is printed once."""
+    with service_context() as ctx:
+        token = users.issue_token(ctx, name)
+        emit({"token": token}, as_json, token)
+
+
+@users_group.command("revoke-tokens")
+@click.argument("name")
+@json_option
+@handles_errors
+def users_revoke(name: str, as_json: bool) -> None:
+    """Revoke every API token of a staff account."""
+    with service_context() as ctx:
+        count = users.revoke_tokens(ctx, name)
+        emit({"revoked": count}, as_json, f"{count} token(s) revoked")
+
+
+@users_group.command("password")
+@click.argument("name")
+@handles_errors
+def users_password(name: str) -> None:
+    """Set a password, read from standard input."""
+    with service_context() as ctx:
+        users.set_password(ctx, name, sys.stdin.readline().rstrip("\n"))
+        click.echo("password set")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Serve without the scheduled jobs.")
+@handles_errors
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Run the web app and API (with the scheduler). Production: gunicorn wsgi:app."""
+    from werkzeug.serving import run_simple
+
+    from gateway import create_app
+
+    runtime = load_runtime()
+    app = create_app(runtime=runtime)
+    if not no_scheduler and runtime.settings.scheduler and runtime.settings.mode == "full":
+        from gateway import jobs
+
+        jobs.start(runtime)
+    click.echo(f"serving on http://{host}:{port}", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@json_option
+@handles_errors
+def demo(as_json: bool) -> None:
+    """Fill an empty database with a synthetic demo and print the staff login."""
+    from gateway.services import demo as demo_service
+
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    runtime = load_runtime(check=False)
+    runtime.check()
+    with runtime.context(cli_actor()) as ctx:
+        result = demo_service.build(ctx)
+    emit(result, as_json, lambda: demo_service.describe(result))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@json_option
+@handles_errors
+def audit_verify(as_json: bool) -> None:
+    """Check the audit trail's hash chain; exit 65 when it is broken."""
+    with service_context() as ctx:
+        result = audit.verify(ctx.session)
+    doc = {
+        "ok": result.ok,
+        "events": result.events,
+        "first_bad_id": result.first_bad_id,
+        "reason": result.reason,
+    }
+    emit(
+        doc,
+        as_json,
+        f"audit chain {'ok' if result.ok else 'BROKEN'}: {result.events} events"
+        + (f", first bad event {result.first_bad_id}: {result.reason}" if not result.ok else ""),
+    )
+    if not result.ok:
+        sys.exit(65)

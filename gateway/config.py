@@ -1,0 +1,193 @@
+"""Configuration: defaults, then ``.env``, then ``GATEWAY_*`` environment variables, then a test mapping.
+
+Every key is listed in ``.env.example``. Values are parsed and checked here once, so the rest of the code
+reads typed attributes of :class:`Settings` and never touches ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+
+PREFIX = "GATEWAY_"
+SQLITE_DEFAULT = "sqlite:///instance/gateway.sqlite3"
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration. Attribute names are the keys without the ``GATEWAY_`` prefix, lower-cased."""
+
+    database_url: str = SQLITE_DEFAULT
+    secret_key: str = ""
+    data_key: str = ""
+    public_keyring: str = ""
+    """The internet-facing process's keys (``gateway keys public``) instead of ``data_key``; see crypto."""
+    mode: str = "full"
+    """``full`` (staff, API, jobs) or ``public`` (agent API + payer page only, no key that decrypts names)."""
+    instance_dir: str = "instance"
+    public_base_url: str = "http://127.0.0.1:8000"
+    issuer_prefix: str = "912345"
+    consignor_code: str = "00123"
+    slip_amount_cap: int = 300_000
+    barcode_grace_days: int = 30
+    stamp_flag: int = 0
+    barcode_module_width_mm: float = 0.19
+    barcode_bar_height_mm: float = 10.0
+    payee_label: str = "会計管理者"
+    item_label: str = "納付金"
+    sender_label: str = "会計管理者"
+    sender_address: str = ""
+    issuer_name: str = "見本市"
+    seal_image: str = ""
+    accepted_channels: tuple[str, ...] = (
+        "セブン-イレブン",
+        "ローソン",
+        "ファミリーマート",
+        "デイリーヤマザキ",
+        "ミニストップ",
+        "セイコーマート",
+        "ポプラ",
+        "PayPay",
+        "au PAY",
+        "d払い",
+    )
+    inbox_dir: str = "instance/inbox"
+    archive_dir: str = "instance/archive"
+    unconfirmed_days: int = 14
+    fetch_sources: str = ""
+    """Path of a JSON file describing HTTPS sources for ``settlements fetch`` (see docs/fetch.md)."""
+    scheduler: bool = True
+    schedule_inbox: str = "*/5 * * * *"
+    schedule_fetch: str = "0 * * * *"
+    schedule_reconcile: str = "15 * * * *"
+    schedule_ageing: str = "30 6 * * *"
+    schedule_daily_report: str = "0 7 * * *"
+    session_cookie_secure: bool = False
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.instance_dir)
+
+
+_CASTS: dict[str, Any] = {
+    "slip_amount_cap": int,
+    "barcode_grace_days": int,
+    "stamp_flag": int,
+    "unconfirmed_days": int,
+    "barcode_module_width_mm": float,
+    "barcode_bar_height_mm": float,
+    "scheduler": _bool,
+    "session_cookie_secure": _bool,
+    "accepted_channels": _list,
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build :class:`Settings` from ``GATEWAY_*`` variables and ``overrides`` (which win), then check them.
+
+    Keys are generated into the instance folder on first use with SQLite; PostgreSQL requires them.
+
+    Raises:
+        ConfigError: a value of the wrong type, or a required key missing.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)} - {"extra"}
+    for name in known:
+        raw = environ.get(PREFIX + name.upper())
+        if raw is None:
+            continue
+        try:
+            values[name] = _CASTS.get(name, str)(raw)
+        except ValueError as ex:
+            raise ConfigError(f"{PREFIX}{name.upper()}: {ex}") from ex
+    extra: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if key.lower() in known:
+            values[key.lower()] = value
+        else:
+            extra[key] = value
+    settings = Settings(**values, extra=extra)
+    return _check(_with_keys(settings))
+
+
+def _check(s: Settings) -> Settings:
+    if not (len(s.issuer_prefix) == 6 and s.issuer_prefix.isdigit() and s.issuer_prefix[0] in "95"):
+        raise ConfigError("GATEWAY_ISSUER_PREFIX must be 6 digits beginning with 9 or 5")
+    if not (len(s.consignor_code) == 5 and s.consignor_code.isdigit()):
+        raise ConfigError("GATEWAY_CONSIGNOR_CODE must be 5 digits")
+    if not 1 <= s.slip_amount_cap <= 999_999:
+        raise ConfigError("GATEWAY_SLIP_AMOUNT_CAP must be 1 … 999999 yen")
+    if s.barcode_grace_days < 0:
+        raise ConfigError("GATEWAY_BARCODE_GRACE_DAYS must not be negative")
+    if s.stamp_flag not in (0, 1):
+        raise ConfigError("GATEWAY_STAMP_FLAG must be 0 or 1")
+    if s.mode not in ("full", "public"):
+        raise ConfigError("GATEWAY_MODE must be 'full' or 'public'")
+    if s.mode == "public" and s.data_key:
+        raise ConfigError(
+            "GATEWAY_MODE=public must run without GATEWAY_DATA_KEY (use GATEWAY_PUBLIC_KEYRING)"
+        )
+    if s.unconfirmed_days < 1:
+        raise ConfigError("GATEWAY_UNCONFIRMED_DAYS must be at least 1")
+    return s
+
+
+def _with_keys(s: Settings) -> Settings:
+    """Fill in missing keys from (or into) the instance folder when the database is SQLite."""
+    changes: dict[str, str] = {}
+    wanted = ["secret_key"] + (["data_key"] if s.mode == "full" else [])
+    for name in wanted:
+        if getattr(s, name):
+            continue
+        if not s.is_sqlite:
+            raise ConfigError(f"{PREFIX}{name.upper()} is required with {s.database_url.split(':')[0]}")
+        changes[name] = _instance_key(s.instance_path, name)
+    return replace(s, **changes) if changes else s
+
+
+def _instance_key(instance: Path, name: str) -> str:
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    # O_EXCL: two processes starting at once must not both write a key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value

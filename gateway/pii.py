@@ -1,0 +1,150 @@
+"""The one place personal data is written and read.
+
+Writes encrypt every debtor field with the ``pii`` key. Reads go through :func:`read_debtors`: it decrypts,
+masks what the actor's role may not see, and records one ``pii.view`` audit event naming the debtors, the
+fields revealed and the purpose. Nothing else in the code base decrypts a debtor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from gateway.context import Context
+from gateway.models import Debtor
+from gateway.models.base import utcnow
+
+FIELDS = ("ref", "name", "kana", "postal_code", "address")
+
+#: What each role sees in clear. Others get a mask; an agent client never reaches this module.
+VISIBLE: dict[str, frozenset[str]] = {
+    "finance": frozenset(FIELDS),
+    "approver": frozenset(FIELDS),
+    "print_vendor": frozenset({"name", "postal_code", "address"}),
+    "accounting": frozenset({"ref"}),
+    "auditor": frozenset({"ref"}),
+    "admin": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class DebtorData:
+    """Plain debtor fields, as entered."""
+
+    ref: str
+    name: str
+    kana: str | None = None
+    postal_code: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class DebtorView:
+    """Debtor fields as this actor may see them (masked fields are ``"***"``; empty stays ``None``)."""
+
+    id: int
+    ref: str | None
+    name: str | None
+    kana: str | None
+    postal_code: str | None
+    address: str | None
+    masked: tuple[str, ...]
+
+
+def _field(name: str) -> str:
+    return f"debtor.{name}"
+
+
+def ref_index(ctx: Context, ref: str) -> str:
+    return ctx.keys.blind_index(ref, "debtor.ref")
+
+
+def encrypt_debtor(ctx: Context, data: DebtorData, debtor: Debtor | None = None) -> Debtor:
+    """Fill (or update) a Debtor row from plain fields."""
+    keys = ctx.keys
+    row = debtor or Debtor(ref_index=ref_index(ctx, data.ref), enc_ref="", enc_name="")
+    row.enc_ref = keys.encrypt_field(data.ref, _field("ref")) or ""
+    row.enc_name = keys.encrypt_field(data.name, _field("name")) or ""
+    row.enc_kana = keys.encrypt_field(data.kana, _field("kana"))
+    row.enc_postal_code = keys.encrypt_field(data.postal_code, _field("postal_code"))
+    row.enc_address = keys.encrypt_field(data.address, _field("address"))
+    row.updated_at = utcnow()
+    return row
+
+
+def _visible(ctx: Context) -> frozenset[str]:
+    if ctx.actor.is_operator:
+        return frozenset(FIELDS)
+    return VISIBLE.get(ctx.actor.role or "", frozenset())
+
+
+def read_debtors(
+    ctx: Context, debtor_ids: Iterable[int], *, purpose: str, fields: Iterable[str] = FIELDS
+) -> dict[int, DebtorView]:
+    """Decrypt the requested fields the actor may see, mask the rest, and log the view.
+
+    Args:
+        purpose: why the data is read (``claim.show``, ``print_batch`` …); stored in the audit event.
+        fields: the fields the caller needs; fields not asked for are not decrypted at all.
+    """
+    ids = sorted(set(debtor_ids))
+    if not ids:
+        return {}
+    wanted = set(fields)
+    visible = _visible(ctx) & wanted
+    rows = ctx.session.exec(select(Debtor).where(Debtor.id.in_(ids))).all()  # type: ignore[union-attr]
+    views: dict[int, DebtorView] = {}
+    for row in rows:
+        values: dict[str, str | None] = {}
+        for name in FIELDS:
+            token = getattr(row, f"enc_{name}")
+            if name not in wanted or token is None:
+                values[name] = None
+            elif name in visible:
+                values[name] = ctx.keys.decrypt_field(token, _field(name))
+            else:
+                values[name] = "***"
+        assert row.id is not None
+        masked = tuple(sorted(wanted - visible))
+        views[row.id] = DebtorView(id=row.id, masked=masked, **values)
+    if visible:
+        ctx.record(
+            "pii.view",
+            "debtor",
+            ids[0] if len(ids) == 1 else None,
+            purpose=purpose,
+            debtor_ids=ids if len(ids) <= 1000 else f"{len(ids)} debtors",
+            fields=sorted(visible),
+        )
+    return views
+
+
+def upsert_debtor(ctx: Context, data: DebtorData) -> tuple[Debtor, str]:
+    """Find the debtor by reference (blind index) and bring its fields up to date.
+
+    Returns the row and ``"created"``, ``"updated"`` or ``"unchanged"``. Comparing needs the stored values;
+    that is a machine comparison, not a view, so no ``pii.view`` event is written (the change is audited by
+    the caller's mutation).
+    """
+    index = ref_index(ctx, data.ref)
+    row = ctx.session.exec(select(Debtor).where(Debtor.ref_index == index)).first()
+    if row is None:
+        row = encrypt_debtor(ctx, data)
+        ctx.session.add(row)
+        ctx.session.flush()
+        return row, "created"
+    current = DebtorData(
+        ref=data.ref,
+        name=ctx.keys.decrypt_field(row.enc_name, _field("name")) or "",
+        kana=ctx.keys.decrypt_field(row.enc_kana, _field("kana")),
+        postal_code=ctx.keys.decrypt_field(row.enc_postal_code, _field("postal_code")),
+        address=ctx.keys.decrypt_field(row.enc_address, _field("address")),
+    )
+    if current == data:
+        return row, "unchanged"
+    encrypt_debtor(ctx, data, row)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row, "updated"

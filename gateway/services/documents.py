@@ -1,0 +1,141 @@
+"""Slip documents: the A4 PDF, the barcode symbol and the payer-page QR code for a slip.
+
+What goes on paper is built here from the database rows and the configured neutral labels; the legal
+basis, the revenue item and anything else about why the money is owed never reach a document. The payer's
+name is printed only on the payer's own part (and the envelope window); the store's part and the 領収済通知書
+carry no name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+
+from barcodes import qr
+from barcodes import render
+from gateway import pii
+from gateway.context import Context
+from gateway.models import Claim
+from gateway.models import Slip
+from gateway.pdf.model import AddressBlock
+from gateway.pdf.model import SenderBlock
+from gateway.pdf.model import SlipDocument
+from gateway.pdf.slip import render_slip_pdf
+from gateway.services import slips as slip_service
+
+
+def reiwa(day: datetime.date) -> str:
+    """令和 date text, e.g. 令和8年11月1日 (令和元年 for 2019).
+
+    >>> reiwa(datetime.date(2026, 11, 1)), reiwa(datetime.date(2019, 5, 1))
+    ('令和8年11月1日', '令和元年5月1日')
+    """
+    year = day.year - 2018
+    return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
+def reason_line(claim: Claim) -> str:
+    """The neutral reason printed on slips: the date of the office's notice, nothing more."""
+    if claim.decided_on:
+        return f"{reiwa(claim.decided_on)}付け通知のとおり"
+    return "別途通知のとおり"
+
+
+def symbol_options(ctx: Context) -> render.SymbolOptions:
+    return render.SymbolOptions(
+        module_width_mm=ctx.settings.barcode_module_width_mm, bar_height_mm=ctx.settings.barcode_bar_height_mm
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _seal(path: str) -> bytes | None:
+    if not path:
+        default = Path(__file__).resolve().parent.parent / "pdf" / "assets" / "demo_seal.png"
+        return default.read_bytes() if default.exists() else None
+    return Path(path).read_bytes()
+
+
+def sender(ctx: Context) -> SenderBlock:
+    lines = tuple(line.strip() for line in ctx.settings.sender_address.split("/") if line.strip())
+    return SenderBlock(
+        sender_label=f"{ctx.settings.issuer_name} {ctx.settings.sender_label}", address_lines=lines
+    )
+
+
+def instalment_counts(ctx: Context, claim_ids: list[int]) -> dict[int, int]:
+    """Instalments per claim (distinct instalment numbers of slips that are not void)."""
+    rows = ctx.session.execute(
+        sa.select(Slip.claim_id, sa.func.count(sa.distinct(Slip.instalment)))
+        .where(Slip.claim_id.in_(claim_ids), Slip.status != "void")  # type: ignore[attr-defined]
+        .group_by(Slip.claim_id)
+    ).all()
+    return {claim_id: count for claim_id, count in rows}
+
+
+def slip_document(
+    ctx: Context, slip: Slip, claim: Claim, *, payer_name: str | None, instalment_count: int | None
+) -> SlipDocument:
+    s = ctx.settings
+    return SlipDocument(
+        slip_number=slip.slip_number,
+        payment_number=slip.payment_number,
+        barcode=slip.barcode,
+        amount=slip.amount,
+        due_date=slip.due_date,
+        barcode_expiry=slip.barcode_expiry,
+        fiscal_year=claim.fiscal_year,
+        item_label=s.item_label,
+        reason_line=reason_line(claim),
+        instalment=slip.instalment,
+        instalment_count=instalment_count,
+        reissue_count=slip.reissue_count,
+        payee_label=s.payee_label,
+        issuer_name=s.issuer_name,
+        issuer_seal_png=_seal(s.seal_image),
+        payer_name=payer_name,
+        qr_url=slip_service.payer_url(ctx, slip),
+        accepted_channels=s.accepted_channels,
+    )
+
+
+def address_block(view: pii.DebtorView) -> AddressBlock | None:
+    if not view.address or not view.postal_code or view.address == "***":
+        return None
+    return AddressBlock(
+        postal_code=view.postal_code, address_lines=tuple(view.address.split("\n")), name=view.name or ""
+    )
+
+
+def render_slip(ctx: Context, slip_number: str, out: BinaryIO) -> None:
+    """The A4 slip PDF for one slip, with the address block when the debtor has an address."""
+    slip, claim = slip_service.slip_with_claim(ctx, slip_number)
+    view = pii.read_debtors(
+        ctx, [claim.debtor_id], purpose="slip.pdf", fields=("name", "postal_code", "address")
+    )[claim.debtor_id]
+    count = instalment_counts(ctx, [claim.id or 0]).get(claim.id or 0)
+    doc = slip_document(ctx, slip, claim, payer_name=view.name, instalment_count=count)
+    render_slip_pdf(doc, address=address_block(view), sender=sender(ctx), symbol=symbol_options(ctx), out=out)
+
+
+def pdf_filename(slip_number: str) -> str:
+    """A neutral file name: the opaque slip number only."""
+    return f"nofusho-{slip_number}.pdf"
+
+
+def barcode_svg(ctx: Context, slip_number: str) -> str:
+    slip = slip_service.get_slip(ctx, slip_number)
+    return render.render_svg(slip.barcode, symbol_options(ctx))
+
+
+def barcode_png(ctx: Context, slip_number: str) -> bytes:
+    slip = slip_service.get_slip(ctx, slip_number)
+    return render.render_png(slip.barcode, symbol_options(ctx))
+
+
+def qr_svg(ctx: Context, slip_number: str) -> str:
+    slip = slip_service.get_slip(ctx, slip_number)
+    return qr.qr_svg(slip_service.payer_url(ctx, slip))

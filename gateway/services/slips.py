@@ -1,0 +1,379 @@
+"""Payment slips: issue (with instalment plans), reissue, void, and the payer page lookup.
+
+Rules (spec/barcode.md): each slip 1 … cap yen; slips only for the part of the balance no live slip and no
+pending payment covers; monthly due dates moved off closed days; barcode expiry = due date + grace; a
+reissue keeps the payment number and amount, counts up, and supersedes the previous slip.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from barcodes import cvs
+from gateway import business_calendar as cal
+from gateway.context import Context
+from gateway.context import mutation
+from gateway.errors import Conflict
+from gateway.errors import InvalidInput
+from gateway.errors import NotFound
+from gateway.models import Claim
+from gateway.models import Slip
+from gateway.models.base import utcnow
+from gateway.models.claims import CLOSED_STATUSES
+from gateway.services import balances
+from gateway.services.claims import get_claim
+
+MAX_INSTALMENT = 999
+MAX_REISSUE = 9
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to split the uncovered balance: K equal instalments, a monthly amount, or same-day slips.
+
+    With none of them, one slip (refused above the cap).
+    """
+
+    instalments: int | None = None
+    monthly_amount: int | None = None
+    same_due_date: bool = False
+    first_due_date: datetime.date | None = None
+
+    def check(self) -> None:
+        chosen = sum(x is not None and x is not False for x in (self.instalments, self.monthly_amount)) + int(
+            self.same_due_date
+        )
+        if chosen > 1:
+            raise InvalidInput("choose one of instalments, monthly amount or same due date", field="plan")
+        if self.instalments is not None and not 1 <= self.instalments <= MAX_INSTALMENT:
+            raise InvalidInput(f"instalments must be 1 … {MAX_INSTALMENT}", field="instalments")
+        if self.monthly_amount is not None and self.monthly_amount < 1:
+            raise InvalidInput("monthly amount must be at least 1 yen", field="monthly_amount")
+
+
+def smallest_fitting_k(amount: int, cap: int) -> int:
+    """The smallest K with floor(amount/K) + amount mod K ≤ cap (the last slip carries the remainder).
+
+    >>> smallest_fitting_k(300_000, 300_000), smallest_fitting_k(300_001, 300_000)
+    (1, 2)
+    >>> smallest_fitting_k(900_001, 300_000)
+    4
+    """
+    k = max(1, math.ceil(amount / cap))
+    while amount // k + amount % k > cap:
+        k += 1
+    return k
+
+
+def equal_split(amount: int, k: int) -> list[int]:
+    """K amounts, equal, the remainder on the last.
+
+    >>> equal_split(100_000, 3)
+    [33333, 33333, 33334]
+    """
+    base = amount // k
+    return [base] * (k - 1) + [base + amount % k]
+
+
+def monthly_split(amount: int, monthly: int) -> list[int]:
+    """Slips of ``monthly`` yen until the amount is covered; the last carries what remains.
+
+    >>> monthly_split(25_000, 10_000)
+    [10000, 10000, 5000]
+    """
+    n = math.ceil(amount / monthly)
+    return [monthly] * (n - 1) + [amount - monthly * (n - 1)]
+
+
+def default_due_date(today: datetime.date) -> datetime.date:
+    """End of the next month, moved to the next office day (a common municipal 納期限)."""
+    first_of_next = cal.add_months(today.replace(day=1), 1)
+    end = cal.add_months(first_of_next, 1) - datetime.timedelta(days=1)
+    return cal.next_office_day(end)
+
+
+def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> list[tuple[int, datetime.date]]:
+    """(amount, due date) for each new slip; raise InvalidInput when a slip would exceed the cap."""
+    plan.check()
+    first = plan.first_due_date or default_due_date(today)
+    if first < today:
+        raise InvalidInput(f"first due date {first} is in the past", field="first_due_date")
+    if plan.instalments:
+        amounts = equal_split(uncovered, plan.instalments)
+        if plan.instalments > uncovered:
+            raise InvalidInput(
+                f"{plan.instalments} instalments of {uncovered} yen would include empty slips",
+                field="instalments",
+            )
+        dates = cal.monthly_due_dates(first, len(amounts))
+    elif plan.monthly_amount:
+        if plan.monthly_amount > cap:
+            raise InvalidInput(
+                f"monthly amount {plan.monthly_amount} is above the slip cap of {cap} yen",
+                field="monthly_amount",
+            )
+        amounts = monthly_split(uncovered, plan.monthly_amount)
+        dates = cal.monthly_due_dates(first, len(amounts))
+    elif plan.same_due_date:
+        amounts = equal_split(uncovered, smallest_fitting_k(uncovered, cap))
+        dates = [cal.next_office_day(first)] * len(amounts)
+    else:
+        amounts = [uncovered]
+        dates = [cal.next_office_day(first)]
+    if len(amounts) > MAX_INSTALMENT:
+        raise InvalidInput(f"the plan needs {len(amounts)} slips, at most {MAX_INSTALMENT}", field="plan")
+    if max(amounts) > cap:
+        k = smallest_fitting_k(uncovered, cap)
+        raise InvalidInput(
+            f"{max(amounts)} yen is above the slip cap of {cap} yen; at least {k} slips are needed "
+            f"(--instalments {k} or --same-due-date)",
+            field="amount",
+            details={"cap": cap, "smallest_k": k, "amount": uncovered},
+        )
+    return list(zip(amounts, dates, strict=True))
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(24)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _make_slip(
+    ctx: Context,
+    claim: Claim,
+    *,
+    instalment: int,
+    amount: int,
+    due: datetime.date,
+    reissue_count: int = 0,
+    supersedes: Slip | None = None,
+) -> Slip:
+    s = ctx.settings
+    payment_number = cvs.compose_payment_number(claim.fiscal_year, claim.id or 0, instalment)
+    expiry = due + datetime.timedelta(days=s.barcode_grace_days)
+    barcode = cvs.compose(
+        issuer_prefix=s.issuer_prefix,
+        consignor_code=s.consignor_code,
+        payment_number=payment_number,
+        reissue_count=reissue_count,
+        expiry=expiry,
+        amount=amount,
+        stamp_flag=s.stamp_flag,
+    )
+    cvs.validate_issued(
+        barcode,
+        issuer_prefix=s.issuer_prefix,
+        consignor_code=s.consignor_code,
+        amount_cap=s.slip_amount_cap,
+        stamp_flag=s.stamp_flag,
+    )
+    token, digest = _new_token()
+    now = ctx.now()
+    slip = Slip(
+        claim_id=claim.id or 0,
+        payment_number=payment_number,
+        instalment=instalment,
+        reissue_count=reissue_count,
+        amount=amount,
+        due_date=due,
+        barcode_expiry=expiry,
+        barcode=barcode,
+        token_hash=digest,
+        enc_token=ctx.keys.encrypt_field(token, "slip.token") or "",
+        issued_at=now,
+        issued_on=ctx.today(),
+        status_changed_at=now,
+        supersedes_id=supersedes.id if supersedes else None,
+    )
+    ctx.session.add(slip)
+    return slip
+
+
+def _open_claim(ctx: Context, number: str) -> Claim:
+    claim = get_claim(ctx, number)
+    if claim.status in CLOSED_STATUSES:
+        raise Conflict(f"claim {number} is {claim.status}; no slip is issued for it", field="number")
+    return claim
+
+
+@mutation("slips.issue")
+def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> list[Slip]:
+    """Issue slips for the part of the claim's balance no live slip and no pending payment covers."""
+    plan = plan or Plan()
+    claim = _open_claim(ctx, claim_number)
+    # Lock the claim row (PostgreSQL) so two requests cannot both see the balance uncovered.
+    ctx.session.execute(sa.select(Claim.id).where(Claim.id == claim.id).with_for_update())
+    bal = balances.balance(ctx, claim)
+    if bal.uncovered_amount <= 0:
+        live = [s.slip_number for s in live_slips(ctx, claim)]
+        why = "live slips cover" if live else "payments cover"
+        raise Conflict(
+            f"nothing to issue: {why} the balance of claim {claim_number} ({bal.balance} yen)",
+            field="number",
+            details={"live_slips": live, "balance": bal.balance, "pending_amount": bal.pending_amount},
+        )
+    parts = plan_slips(bal.uncovered_amount, plan, ctx.settings.slip_amount_cap, ctx.today())
+    last = ctx.session.execute(
+        sa.select(sa.func.max(Slip.instalment)).where(Slip.claim_id == claim.id)
+    ).scalar()
+    start = (last or 0) + 1
+    if start + len(parts) - 1 > MAX_INSTALMENT:
+        raise Conflict(
+            f"claim {claim_number} has used its {MAX_INSTALMENT} instalment numbers", field="number"
+        )
+    slips = [
+        _make_slip(ctx, claim, instalment=start + i, amount=amount, due=due)
+        for i, (amount, due) in enumerate(parts)
+    ]
+    ctx.session.flush()
+    for slip in slips:
+        ctx.record(
+            "slip.issue",
+            "slip",
+            slip.slip_number,
+            claim=claim_number,
+            amount=slip.amount,
+            due_date=slip.due_date.isoformat(),
+        )
+    return slips
+
+
+def live_slips(ctx: Context, claim: Claim) -> list[Slip]:
+    return list(
+        ctx.session.exec(
+            select(Slip).where(Slip.claim_id == claim.id, Slip.status == "issued").order_by(Slip.instalment)  # type: ignore[arg-type]
+        )
+    )
+
+
+def parse_slip_number(slip_number: str) -> tuple[str, int]:
+    payment_number, sep, reissue = slip_number.strip().partition("-")
+    if not sep or len(payment_number) != 16 or not payment_number.isdigit() or not reissue.isdigit():
+        raise InvalidInput(
+            f"slip number {slip_number!r} must look like 2600000123400300-0", field="slip_number"
+        )
+    return payment_number, int(reissue)
+
+
+def get_slip(ctx: Context, slip_number: str) -> Slip:
+    payment_number, reissue = parse_slip_number(slip_number)
+    slip = ctx.session.exec(
+        select(Slip).where(Slip.payment_number == payment_number, Slip.reissue_count == reissue)
+    ).first()
+    if slip is None:
+        raise NotFound(f"slip {slip_number} not found", field="slip_number")
+    return slip
+
+
+@mutation("slip.reissue")
+def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None = None) -> Slip:
+    """A new slip for the same instalment and amount, reissue count + 1; the old one is superseded."""
+    old = get_slip(ctx, slip_number)
+    if old.status != "issued":
+        raise Conflict(
+            f"slip {slip_number} is {old.status}; only a live slip is reissued", field="slip_number"
+        )
+    if old.reissue_count >= MAX_REISSUE:
+        raise Conflict(f"slip {slip_number} was reissued {MAX_REISSUE} times already", field="slip_number")
+    claim = ctx.session.get(Claim, old.claim_id)
+    assert claim is not None
+    if claim.status in CLOSED_STATUSES:
+        raise Conflict(f"claim {claim.number} is {claim.status}", field="slip_number")
+    from gateway.services import ledger
+
+    if ledger.has_open_payment(ctx, old.payment_number):
+        raise Conflict(
+            f"a payment for slip {slip_number} is pending or confirmed; it is not reissued",
+            field="slip_number",
+        )
+    due = cal.next_office_day(due_date) if due_date else default_due_date(ctx.today())
+    if due < ctx.today():
+        raise InvalidInput(f"due date {due} is in the past", field="due_date")
+    old.status = "superseded"
+    old.status_changed_at = utcnow()
+    ctx.session.add(old)
+    new = _make_slip(
+        ctx,
+        claim,
+        instalment=old.instalment,
+        amount=old.amount,
+        due=due,
+        reissue_count=old.reissue_count + 1,
+        supersedes=old,
+    )
+    ctx.session.flush()
+    ctx.record("slip.reissue", "slip", new.slip_number, supersedes=slip_number, due_date=due.isoformat())
+    return new
+
+
+@mutation("slip.void")
+def void_slip(ctx: Context, slip_number: str, reason: str) -> Slip:
+    """Void a live slip; a payment that still arrives on it is raised as ``paid_void_slip``."""
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required", field="reason")
+    slip = get_slip(ctx, slip_number)
+    if slip.status != "issued":
+        raise Conflict(
+            f"slip {slip_number} is {slip.status}; only a live slip is voided", field="slip_number"
+        )
+    slip.status = "void"
+    slip.void_reason = reason.strip()
+    slip.status_changed_at = utcnow()
+    ctx.session.add(slip)
+    ctx.record("slip.void", "slip", slip_number, reason=reason.strip())
+    return slip
+
+
+def slip_json(slip: Slip, claim_number: str) -> dict[str, Any]:
+    return {
+        "slip_number": slip.slip_number,
+        "claim_number": claim_number,
+        "payment_number": slip.payment_number,
+        "instalment": slip.instalment,
+        "amount": slip.amount,
+        "due_date": slip.due_date.isoformat(),
+        "barcode_expiry": slip.barcode_expiry.isoformat(),
+        "reissue_count": slip.reissue_count,
+        "status": slip.status,
+        "barcode": slip.barcode,
+        "issued_on": slip.issued_on.isoformat(),
+        "void_reason": slip.void_reason,
+    }
+
+
+def slip_with_claim(ctx: Context, slip_number: str) -> tuple[Slip, Claim]:
+    slip = get_slip(ctx, slip_number)
+    claim = ctx.session.get(Claim, slip.claim_id)
+    assert claim is not None
+    return slip, claim
+
+
+def payer_token(ctx: Context, slip: Slip) -> str:
+    """The slip's payer-page token (for the QR code); only staff processes hold the key to read it."""
+    return ctx.keys.decrypt_field(slip.enc_token, "slip.token") or ""
+
+
+def payer_url(ctx: Context, slip: Slip) -> str:
+    return f"{ctx.settings.public_base_url.rstrip('/')}/p/{payer_token(ctx, slip)}"
+
+
+def slip_for_payer(ctx: Context, token: str) -> Slip | None:
+    """The slip behind a payer-page token, or None once it is paid, void, superseded or expired."""
+    if not token or len(token) > 64:
+        return None
+    slip = ctx.session.exec(select(Slip).where(Slip.token_hash == token_hash(token))).first()
+    if slip is None or slip.status != "issued" or slip.barcode_expiry < ctx.today():
+        return None
+    return slip

@@ -1,0 +1,176 @@
+"""Staff pages: sign-in, the claims list and a claim with its slips (PDF download, issue, void)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from gateway.context import Actor
+from gateway.errors import GatewayError
+from gateway.services import claims as claim_service
+from gateway.services import documents
+from gateway.services import slips as slip_service
+from gateway.services import users
+from gateway.web import csrf
+from gateway.web import ctx
+from gateway.web import current_actor
+from gateway.web import runtime
+
+bp = Blueprint("staff", __name__)
+CLAIM_READERS = ("finance", "approver", "accounting", "auditor")
+
+
+def _actor_or_login() -> Actor | WerkzeugResponse:
+    actor = current_actor()
+    if actor is None:
+        return redirect(url_for("staff.login", next=request.path))
+    return actor
+
+
+@bp.get("/")
+def home() -> WerkzeugResponse:
+    return redirect(url_for("staff.claims"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        csrf.protect()
+        name = request.form.get("name", "").strip()
+        password = request.form.get("password", "")
+        with runtime().context(Actor(kind="anonymous", name="login")) as c:
+            user = users.check_password(c, name, password)
+            if user is not None:
+                c.actor = users.actor_for(user)
+                users.record_login(c, user)
+                session.clear()
+                session["user_id"], session["user_name"] = user.id, user.name
+                session.permanent = False
+                target = request.args.get("next", "")
+                return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+        error = "ユーザー名またはパスワードが違います / wrong user name or password"
+    return render_template("staff/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout() -> WerkzeugResponse:
+    csrf.protect()
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/staff/claims")
+def claims() -> Any:
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role(*CLAIM_READERS):
+        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+    status = request.args.get("status") or None
+    after = request.args.get("after") or None
+    rows = claim_service.list_claims(ctx(), status=status, limit=51, after=after)
+    more = len(rows) > 50
+    return render_template(
+        "staff/claims.html",
+        rows=rows[:50],
+        status=status,
+        next_after=rows[49][0].number if more else None,
+        actor=actor,
+    )
+
+
+@bp.get("/staff/claims/<number>")
+def claim(number: str) -> Any:
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role(*CLAIM_READERS):
+        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+    c = ctx()
+    doc = claim_service.show_claim(c, number)
+    c.commit()
+    return render_template(
+        "staff/claim.html",
+        claim=doc,
+        actor=actor,
+        can_issue=actor.has_role("finance"),
+        today=c.today().isoformat(),
+    )
+
+
+@bp.post("/staff/claims/<number>/slips")
+def issue(number: str) -> Any:
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    csrf.protect()
+    if not actor.has_role("finance"):
+        return render_template("error.html", code=403, message="発行できるのは finance のみです"), 403
+    form = request.form
+    try:
+        plan = slip_service.Plan(
+            instalments=int(form["instalments"]) if form.get("mode") == "instalments" else None,
+            monthly_amount=int(form["monthly_amount"]) if form.get("mode") == "monthly" else None,
+            same_due_date=form.get("mode") == "same_due_date",
+            first_due_date=datetime.date.fromisoformat(form["first_due_date"])
+            if form.get("first_due_date")
+            else None,
+        )
+        issued = slip_service.issue_slips(ctx(), number, plan)
+        flash(f"{len(issued)} 件の納付書を発行しました", "ok")
+    except (GatewayError, ValueError, KeyError) as ex:
+        flash(ex.located() if isinstance(ex, GatewayError) else f"入力が正しくありません: {ex}", "error")
+    return redirect(url_for("staff.claim", number=number))
+
+
+@bp.post("/staff/slips/<slip_number>/void")
+def void(slip_number: str) -> Any:
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    csrf.protect()
+    if not actor.has_role("finance"):
+        return render_template("error.html", code=403, message="取消できるのは finance のみです"), 403
+    c = ctx()
+    try:
+        slip = slip_service.void_slip(c, slip_number, request.form.get("reason", ""))
+        _, claim_row = slip_service.slip_with_claim(c, slip.slip_number)
+        flash(f"納付書 {slip_number} を取り消しました", "ok")
+        return redirect(url_for("staff.claim", number=claim_row.number))
+    except GatewayError as ex:
+        flash(ex.located(), "error")
+        return redirect(request.referrer or url_for("staff.claims"))
+
+
+@bp.get("/staff/slips/<slip_number>/slip.pdf")
+def slip_pdf(slip_number: str) -> Any:
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role("finance"):
+        return render_template("error.html", code=403, message="権限がありません"), 403
+    import io
+
+    c = ctx()
+    out = io.BytesIO()
+    documents.render_slip(c, slip_number, out)
+    c.commit()
+    return Response(
+        out.getvalue(),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{documents.pdf_filename(slip_number)}"',
+            "Cache-Control": "no-store",
+        },
+    )

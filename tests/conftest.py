@@ -1,0 +1,241 @@
+"""Shared fixtures: a migrated database per test (SQLite file copy, or a truncated PostgreSQL database),
+settings that never read the developer's environment, a pinned clock, the Flask app and clients.
+
+PostgreSQL: set ``GATEWAY_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
+The suite then creates its own database per xdist worker from that server, runs every database test on it,
+and drops it at the end. Without the variable the same tests run on SQLite and tests marked ``postgres``
+skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gateway import create_app
+from gateway import migrate
+from gateway.config import load_settings
+from gateway.context import Actor
+from gateway.context import Context
+from gateway.db import dispose_engines
+from gateway.runtime import Runtime
+
+DATA_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+SECRET_KEY = "test-secret-key"
+PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
+JST = datetime.timezone(datetime.timedelta(hours=9))
+#: The pinned "now" of every test that uses the ``clock`` fixture: a Friday office day, 10:00 in Japan.
+NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+DATA = Path(__file__).parent / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set GATEWAY_TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class Clock:
+    """A settable clock for Context/Runtime."""
+
+    def __init__(self, now: datetime.datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime.datetime:
+        return self.now.astimezone(datetime.UTC)
+
+    def set(self, value: datetime.datetime | str) -> None:
+        self.now = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+        if self.now.tzinfo is None:
+            self.now = self.now.replace(tzinfo=JST)
+
+    def advance(self, **delta: float) -> None:
+        self.now += datetime.timedelta(**delta)
+
+
+# -- database per test
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this worker, migrated once; dropped at the end."""
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"gw_test_{_worker()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that every test copies."""
+    path = tmp_path_factory.mktemp("template") / "gateway.sqlite3"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    from gateway.crypto import Keyring
+
+    migrate.check_fingerprint(url, Keyring.from_data_key(DATA_KEY).fingerprint)
+    dispose_engines()
+    return path
+
+
+def _truncate_pg(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN "
+                    "('alembic_version', 'meta')"
+                )
+            )
+        ]
+        if tables:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            sa.text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if PG_URL:
+        url: str = request.getfixturevalue("pg_database")
+        _truncate_pg(url)
+        return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "gateway.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def is_postgres(db_url: str) -> bool:
+    return db_url.startswith("postgresql")
+
+
+# -- settings, runtime, contexts
+
+
+@pytest.fixture
+def overrides(tmp_path: Path, db_url: str) -> dict[str, Any]:
+    """Settings overrides for this test; tests may add keys before the runtime is built."""
+    return {
+        "database_url": db_url,
+        "secret_key": SECRET_KEY,
+        "data_key": DATA_KEY,
+        "instance_dir": str(tmp_path / "instance"),
+        "inbox_dir": str(tmp_path / "inbox"),
+        "archive_dir": str(tmp_path / "archive"),
+        "scheduler": False,
+    }
+
+
+@pytest.fixture
+def settings(overrides: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return load_settings(environ={}, overrides=overrides)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def runtime(settings, clock: Clock) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
+    rt = Runtime.load(settings)
+    rt.clock = clock
+    yield rt
+    dispose_engines()
+
+
+OPERATOR = Actor(kind="cli", name="tester")
+
+
+@pytest.fixture
+def ctx(runtime: Runtime) -> Iterator[Context]:
+    """A service context acting as the command-line operator."""
+    with runtime.context(OPERATOR) as c:
+        yield c
+
+
+@pytest.fixture
+def ctx_as(runtime: Runtime) -> Iterator[Callable[[Actor], Context]]:
+    """Contexts for other actors: ``ctx_as(Actor(kind="user", name="f", role="finance"))``."""
+    stack: list[Any] = []
+
+    def make(actor: Actor) -> Context:
+        cm = runtime.context(actor)
+        stack.append(cm)
+        return cm.__enter__()
+
+    yield make
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+# -- web
+
+
+@pytest.fixture
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    application = create_app(runtime=runtime)
+    application.config.update(TESTING=True)
+    return application
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def make_token(ctx: Context) -> Callable[[str], dict[str, str]]:
+    """Create a staff user with ``role`` and return the Authorization header of a fresh token."""
+    from gateway.services import users
+
+    def make(role: str, name: str | None = None) -> dict[str, str]:
+        name = name or f"{role}-{uuid.uuid4().hex[:6]}"
+        users.create_user(ctx, name, role)
+        return {"Authorization": f"Bearer {users.issue_token(ctx, name)}"}
+
+    return make
+
+
+@pytest.fixture
+def cli_env(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment for invoking the CLI against this test's database."""
+    return {
+        "GATEWAY_DATABASE_URL": settings.database_url,
+        "GATEWAY_DATA_KEY": DATA_KEY,
+        "GATEWAY_SECRET_KEY": SECRET_KEY,
+        "GATEWAY_INSTANCE_DIR": settings.instance_dir,
+        "GATEWAY_INBOX_DIR": settings.inbox_dir,
+        "GATEWAY_ARCHIVE_DIR": settings.archive_dir,
+        "GATEWAY_SCHEDULER": "0",
+    }
