@@ -74,8 +74,10 @@ class Settings:
         "au PAY",
         "d払い",
     )
-    inbox_dir: str = "instance/inbox"
-    archive_dir: str = "instance/archive"
+    inbox_dir: str = ""
+    """Default ``<instance_dir>/inbox``."""
+    archive_dir: str = ""
+    """Default ``<instance_dir>/archive``."""
     unconfirmed_days: int = 14
     fetch_sources: str = ""
     """Path of a JSON file describing HTTPS sources for ``settlements fetch`` (see docs/fetch.md)."""
@@ -138,6 +140,9 @@ def load_settings(
             values[key.lower()] = value
         else:
             extra[key] = value
+    for name in ("inbox_dir", "archive_dir"):
+        if not values.get(name):
+            values[name] = str(Path(values.get("instance_dir", "instance")) / name.removesuffix("_dir"))
     settings = Settings(**values, extra=extra)
     return _check(_with_keys(settings))
 

@@ -12,6 +12,7 @@ from flask import Response
 from flask import render_template
 
 from barcodes import render
+from gateway.pdf.wareki import wareki_date
 from gateway.services import documents
 from gateway.services import slips as slip_service
 from gateway.web import ctx
@@ -31,14 +32,14 @@ def slip_page(token: str) -> Response:
     slip = slip_service.slip_for_payer(c, token)
     if slip is None:
         return Response(render_template("payer/not_found.html"), 404, PRIVATE_HEADERS)
-    svg = render.render_svg(slip.barcode, documents.symbol_options(c))
+    svg = render.render_svg(slip.barcode, documents.symbol_options(c), xml_declaration=False)
     html = render_template(
         "payer/slip.html",
         slip=slip,
         barcode_svg=svg,
         barcode_text=slip.barcode,
-        due=documents.reiwa(slip.due_date),
-        expiry=documents.reiwa(slip.barcode_expiry),
+        due=wareki_date(slip.due_date),
+        expiry=wareki_date(slip.barcode_expiry),
         settings=c.settings,
     )
     return Response(html, 200, PRIVATE_HEADERS)

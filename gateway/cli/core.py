@@ -138,15 +138,34 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 @json_option
 @handles_errors
 def demo(as_json: bool) -> None:
-    """Fill an empty database with a synthetic demo and print the staff login."""
+    """Fill an empty database with a synthetic demo and print the staff login.
+
+    Run again on the demo database, it prints the same login (kept in the instance folder, 0600).
+    """
+    import json as _json
+    import os
+
+    from gateway.errors import Conflict
     from gateway.services import demo as demo_service
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)
     runtime = load_runtime(check=False)
     runtime.check()
-    with runtime.context(cli_actor()) as ctx:
-        result = demo_service.build(ctx)
+    saved = settings.instance_path / "demo-login.json"
+    try:
+        with runtime.context(cli_actor()) as ctx:
+            result = demo_service.build(ctx)
+    except Conflict:
+        if not saved.exists():
+            raise
+        result = _json.loads(saved.read_text())
+        result["note"] = "the database already holds the demo"
+    else:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            _json.dump(result, fh, ensure_ascii=False)
     emit(result, as_json, lambda: demo_service.describe(result))
 
 

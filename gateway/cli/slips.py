@@ -123,14 +123,16 @@ def print_batch(output: Path, issued_on: datetime.date | None, reprint: int | No
             result = printing.reprint_batch(ctx, reprint, output)
         else:
             result = printing.print_batch(ctx, output, issued_on=issued_on)
-    emit(
-        result,
-        as_json,
-        lambda: (
+
+    def text() -> str:
+        if result["batch_id"] is None:
+            return f"nothing to print; {len(result['skipped'])} slip(s) without an address"
+        return (
             f"batch {result['batch_id']}: {result['envelopes']} envelopes, {result['pages']} pages, "
             f"{len(result['skipped'])} skipped\n  {result['pdf']}\n  {result['manifest']}"
-        ),
-    )
+        )
+
+    emit(result, as_json, text)
 
 
 @slips.command("mailed")

@@ -8,7 +8,6 @@ carry no name.
 
 from __future__ import annotations
 
-import datetime
 import functools
 from pathlib import Path
 from typing import BinaryIO
@@ -19,29 +18,27 @@ from barcodes import qr
 from barcodes import render
 from gateway import pii
 from gateway.context import Context
+from gateway.errors import InvalidInput
 from gateway.models import Claim
 from gateway.models import Slip
 from gateway.pdf.model import AddressBlock
 from gateway.pdf.model import SenderBlock
+from gateway.pdf.model import SlipContentError
 from gateway.pdf.model import SlipDocument
 from gateway.pdf.slip import render_slip_pdf
+from gateway.pdf.wareki import wareki_date
 from gateway.services import slips as slip_service
-
-
-def reiwa(day: datetime.date) -> str:
-    """令和 date text, e.g. 令和8年11月1日 (令和元年 for 2019).
-
-    >>> reiwa(datetime.date(2026, 11, 1)), reiwa(datetime.date(2019, 5, 1))
-    ('令和8年11月1日', '令和元年5月1日')
-    """
-    year = day.year - 2018
-    return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
 
 
 def reason_line(claim: Claim) -> str:
     """The neutral reason printed on slips: the date of the office's notice, nothing more."""
     if claim.decided_on:
-        return f"{reiwa(claim.decided_on)}付け通知のとおり"
+        day = claim.decided_on
+        try:
+            text = wareki_date(day)
+        except ValueError:  # before 令和: printed in the Western calendar rather than guessing an era
+            text = f"{day.year}年{day.month}月{day.day}日"
+        return f"{text}付け通知のとおり"
     return "別途通知のとおり"
 
 
@@ -103,11 +100,15 @@ def slip_document(
 
 
 def address_block(view: pii.DebtorView) -> AddressBlock | None:
+    """The window block, or None without a postal address or when the address cannot be printed."""
     if not view.address or not view.postal_code or view.address == "***":
         return None
-    return AddressBlock(
-        postal_code=view.postal_code, address_lines=tuple(view.address.split("\n")), name=view.name or ""
-    )
+    try:
+        return AddressBlock(
+            postal_code=view.postal_code, address_lines=tuple(view.address.split("\n")), name=view.name or ""
+        )
+    except SlipContentError:
+        return None
 
 
 def render_slip(ctx: Context, slip_number: str, out: BinaryIO) -> None:
@@ -117,7 +118,10 @@ def render_slip(ctx: Context, slip_number: str, out: BinaryIO) -> None:
         ctx, [claim.debtor_id], purpose="slip.pdf", fields=("name", "postal_code", "address")
     )[claim.debtor_id]
     count = instalment_counts(ctx, [claim.id or 0]).get(claim.id or 0)
-    doc = slip_document(ctx, slip, claim, payer_name=view.name, instalment_count=count)
+    try:
+        doc = slip_document(ctx, slip, claim, payer_name=view.name, instalment_count=count)
+    except SlipContentError as ex:
+        raise InvalidInput(f"slip {slip_number} cannot be printed: {ex}", field=ex.field) from ex
     render_slip_pdf(doc, address=address_block(view), sender=sender(ctx), symbol=symbol_options(ctx), out=out)
 
 

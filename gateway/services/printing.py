@@ -31,7 +31,9 @@ from gateway.models import Claim
 from gateway.models import PrintBatch
 from gateway.models import PrintBatchItem
 from gateway.models import Slip
+from gateway.pdf.model import AddressBlock
 from gateway.pdf.model import Envelope
+from gateway.pdf.model import SlipContentError
 from gateway.pdf.slip import render_batch_pdf
 from gateway.services import documents
 
@@ -77,7 +79,26 @@ def _debtor_views(ctx: Context, debtor_ids: list[int]) -> dict[int, pii.DebtorVi
     return views
 
 
-def _plan(ctx: Context, pairs: list[tuple[int, int]]) -> tuple[list[PlannedEnvelope], list[tuple[int, int]]]:
+def _unprintable(view: pii.DebtorView) -> str | None:
+    """Why a debtor's envelope cannot be printed, or None.
+
+    No postal address; or a name or address the slip may not carry (a restricted word, too many lines):
+    staff see these under ``skipped`` and decide, the batch itself goes on.
+    """
+    if not view.postal_code or not view.address:
+        return "no_address"
+    try:
+        AddressBlock(
+            postal_code=view.postal_code, address_lines=tuple(view.address.split("\n")), name=view.name or ""
+        )
+    except SlipContentError:
+        return "address_not_printable"
+    return None
+
+
+def _plan(
+    ctx: Context, pairs: list[tuple[int, int]]
+) -> tuple[list[PlannedEnvelope], list[tuple[int, int, str]]]:
     by_debtor: dict[int, list[int]] = defaultdict(list)
     for slip_id, debtor_id in pairs:
         by_debtor[debtor_id].append(slip_id)
@@ -85,8 +106,9 @@ def _plan(ctx: Context, pairs: list[tuple[int, int]]) -> tuple[list[PlannedEnvel
     envelopes, skipped = [], []
     for debtor_id, slip_ids in by_debtor.items():
         view = views[debtor_id]
-        if not view.postal_code or not view.address:
-            skipped.extend((slip_id, debtor_id) for slip_id in slip_ids)
+        reason = _unprintable(view)
+        if reason:
+            skipped.extend((slip_id, debtor_id, reason) for slip_id in slip_ids)
             continue
         envelopes.append((view.postal_code, debtor_id, view, tuple(sorted(slip_ids))))
     envelopes.sort(key=lambda e: (e[0].replace("-", ""), e[1]))
@@ -118,7 +140,7 @@ def _envelopes(ctx: Context, planned: list[PlannedEnvelope]) -> Iterator[Envelop
                 )
                 for sid in env.slip_ids
             )
-            address = documents.AddressBlock(
+            address = AddressBlock(
                 postal_code=env.postal_code, address_lines=tuple(env.address.split("\n")), name=env.name
             )
             yield Envelope(address=address, sender=sender, slips=docs)
@@ -126,6 +148,7 @@ def _envelopes(ctx: Context, planned: list[PlannedEnvelope]) -> Iterator[Envelop
 
 
 def _write(ctx: Context, batch_id: int, planned: list[PlannedEnvelope], out_dir: Path) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"print-batch-{batch_id}.pdf"
     manifest_path = out_dir / f"print-batch-{batch_id}-manifest.csv"
     tmp_pdf = pdf_path.with_suffix(".pdf.part")
@@ -152,22 +175,39 @@ def _write(ctx: Context, batch_id: int, planned: list[PlannedEnvelope], out_dir:
     }
 
 
-def _skipped_json(ctx: Context, skipped: list[tuple[int, int]]) -> list[dict[str, str]]:
+def _skipped_json(ctx: Context, skipped: list[tuple[int, int, str]]) -> list[dict[str, str]]:
     if not skipped:
         return []
+    reasons = {slip_id: reason for slip_id, _, reason in skipped}
     rows = ctx.session.execute(
-        sa.select(Slip.payment_number, Slip.reissue_count, Claim.number)
+        sa.select(Slip.id, Slip.payment_number, Slip.reissue_count, Claim.number)
         .join(Claim, Claim.id == Slip.claim_id)
-        .where(Slip.id.in_([s for s, _ in skipped]))  # type: ignore[union-attr]
+        .where(Slip.id.in_(list(reasons)))  # type: ignore[union-attr]
         .order_by(Slip.id)
     ).all()
-    return [{"slip_number": f"{p}-{r}", "claim_number": n, "reason": "no_address"} for p, r, n in rows]
+    return [{"slip_number": f"{p}-{r}", "claim_number": n, "reason": reasons[i]} for i, p, r, n in rows]
 
 
 @mutation("slips.print_batch")
 def print_batch(ctx: Context, out_dir: Path, *, issued_on: datetime.date | None = None) -> dict[str, Any]:
-    """Print every live slip not yet printed (optionally only those issued on one date) as one batch."""
+    """Print every live slip not yet printed (optionally only those issued on one date) as one batch.
+
+    With nothing to print, no batch is recorded and no file is written; slips without an address are still
+    listed under ``skipped`` so staff can complete them.
+    """
     planned, skipped = _plan(ctx, _candidates(ctx, issued_on))
+    if not planned:
+        ctx.record("print_batch.empty", None, None, skipped=len(skipped))
+        return {
+            "batch_id": None,
+            "pdf": None,
+            "manifest": None,
+            "pages": 0,
+            "envelopes": 0,
+            "pdf_sha256": None,
+            "manifest_sha256": None,
+            "skipped": _skipped_json(ctx, skipped),
+        }
     batch = PrintBatch(created_by=ctx.actor.label, issued_on=issued_on)
     ctx.session.add(batch)
     ctx.session.flush()
@@ -183,11 +223,9 @@ def print_batch(ctx: Context, out_dir: Path, *, issued_on: datetime.date | None 
                     page_seq=page,
                 )
             )
-    for slip_id, debtor_id in skipped:
+    for slip_id, debtor_id, reason in skipped:
         ctx.session.add(
-            PrintBatchItem(
-                batch_id=batch.id, slip_id=slip_id, debtor_id=debtor_id, skipped_reason="no_address"
-            )
+            PrintBatchItem(batch_id=batch.id, slip_id=slip_id, debtor_id=debtor_id, skipped_reason=reason)
         )
     ctx.session.flush()
     skipped_docs = _skipped_json(ctx, skipped)
@@ -248,9 +286,7 @@ def reprint_batch(ctx: Context, batch_id: int, out_dir: Path) -> dict[str, Any]:
     batch.reprints += 1
     ctx.session.add(batch)
     ctx.record("print_batch.reprint", "print_batch", batch_id, pages=files["pages"], left_out=len(gone))
-    left_out = _skipped_json(ctx, [(i.slip_id, i.debtor_id) for i in gone])
-    for doc in left_out:
-        doc["reason"] = "no_longer_live"
+    left_out = _skipped_json(ctx, [(i.slip_id, i.debtor_id, "no_longer_live") for i in gone])
     return {"batch_id": batch_id, **files, "skipped": left_out}
 
 
