@@ -1,0 +1,1 @@
+"""Tests of the settlement-file adapters (golden files, fuzzing, writers, registry)."""
