@@ -50,39 +50,42 @@ def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(detail, ensure_ascii=False, default=str))
 
 
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+# Built once: appends run inside every mutation, so statement construction is worth avoiding.
+_LOCK_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1).values(last_id=_HEAD.c.last_id)
+_READ_HEAD = sa.select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
+_INSERT_EVENT = sa.insert(_EVENTS)
+_MOVE_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1)
+
+
 def append(session: Session, actor: Actor, records: Iterable[AuditRecord], at: datetime.datetime) -> None:
-    """Append events to the chain inside the caller's transaction."""
-    head_table = AuditHead.__table__
+    """Append events to the chain inside the caller's transaction (Core statements, one executemany)."""
     # Taking the row lock first: concurrent appenders queue here, then read the head they will extend.
-    session.execute(sa.update(head_table).where(head_table.c.id == 1).values(last_id=head_table.c.last_id))
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1)).first()
+    session.execute(_LOCK_HEAD)
+    head = session.execute(_READ_HEAD).first()
     if head is None:
-        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
-    prev = head.last_hash
+        session.execute(sa.insert(_HEAD).values(id=1, last_id=0, last_hash=GENESIS))
+        prev = GENESIS
+    else:
+        prev = head.last_hash
     rows = []
     for rec in records:
-        row = AuditEvent(
-            at=at,
-            actor_kind=actor.kind,
-            actor_name=actor.name,
-            action=rec.action,
-            target_type=rec.target_type,
-            target_id=rec.target_id,
-            detail=_jsonable(rec.detail),
-            prev_hash=prev,
-            hash="",
-        )
-        row.hash = hashlib.sha256(_canonical(prev, at, _event_doc(row))).hexdigest()
-        prev = row.hash
-        rows.append(row)
-    session.add_all(rows)
-    session.flush()
-    head.last_id = rows[-1].id or head.last_id
-    head.last_hash = prev
-    session.add(head)
-    session.flush()
+        event = {
+            "actor_kind": actor.kind,
+            "actor_name": actor.name,
+            "action": rec.action,
+            "target_type": rec.target_type,
+            "target_id": rec.target_id,
+            "detail": _jsonable(rec.detail),
+        }
+        digest = hashlib.sha256(_canonical(prev, at, event)).hexdigest()
+        rows.append({**event, "at": at, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if not rows:
+        return
+    session.execute(_INSERT_EVENT, rows)
+    session.execute(_MOVE_HEAD.values(last_hash=prev, last_id=_HEAD.c.last_id + len(rows)))
 
 
 @dataclass

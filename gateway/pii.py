@@ -148,3 +148,60 @@ def upsert_debtor(ctx: Context, data: DebtorData) -> tuple[Debtor, str]:
     ctx.session.add(row)
     ctx.session.flush()
     return row, "updated"
+
+
+def upsert_debtors(ctx: Context, debtors: list[DebtorData]) -> dict[str, tuple[int, str]]:
+    """Bulk :func:`upsert_debtor` for imports: ``{ref: (debtor id, "created"|"updated"|"unchanged")}``.
+
+    New debtors are inserted with one executemany; a reference given twice keeps its last data.
+    """
+    import sqlalchemy as sa
+
+    latest: dict[str, DebtorData] = {}
+    for data in debtors:
+        latest[data.ref] = data
+    index = {ref: ref_index(ctx, ref) for ref in latest}
+    existing: dict[str, Debtor] = {}
+    values = list(index.values())
+    for start in range(0, len(values), 500):
+        for row in ctx.session.exec(select(Debtor).where(Debtor.ref_index.in_(values[start : start + 500]))):  # type: ignore[attr-defined]
+            existing[row.ref_index] = row
+    out: dict[str, tuple[int, str]] = {}
+    new_rows = []
+    now = utcnow()
+    for ref, data in latest.items():
+        row = existing.get(index[ref])
+        if row is None:
+            enc = encrypt_debtor(ctx, data)
+            new_rows.append(
+                {
+                    "ref_index": enc.ref_index,
+                    "enc_ref": enc.enc_ref,
+                    "enc_name": enc.enc_name,
+                    "enc_kana": enc.enc_kana,
+                    "enc_postal_code": enc.enc_postal_code,
+                    "enc_address": enc.enc_address,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        _, change = upsert_debtor(ctx, data)
+        assert row.id is not None
+        out[ref] = (row.id, change)
+    if new_rows:
+        ctx.session.execute(sa.insert(Debtor.__table__), new_rows)
+        created = {r["ref_index"] for r in new_rows}
+        ids: dict[str, int] = {}
+        created_list = list(created)
+        for start in range(0, len(created_list), 500):
+            chunk = created_list[start : start + 500]
+            ids.update(
+                ctx.session.execute(
+                    sa.select(Debtor.ref_index, Debtor.id).where(Debtor.ref_index.in_(chunk))  # type: ignore[attr-defined]
+                ).all()
+            )
+        for ref in latest:
+            if index[ref] in created:
+                out[ref] = (ids[index[ref]], "created")
+    return out

@@ -84,6 +84,9 @@ def pg_database() -> Iterator[str]:
     migrate.upgrade(url)
     yield url
     dispose_engines()
+    for engine, _ in _PG_RESET.values():
+        engine.dispose()
+    _PG_RESET.clear()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -102,24 +105,31 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+_PG_RESET: dict[str, tuple[sa.Engine, str]] = {}
+
+
 def _truncate_pg(url: str) -> None:
-    engine = sa.create_engine(url)
+    """Empty every table and restart the id sequences (so claim serials start at 1 in each test).
+
+    DELETE in foreign-key order plus setval is much cheaper than TRUNCATE … RESTART IDENTITY on small tables.
+    """
+    if url not in _PG_RESET:
+        engine = sa.create_engine(url)
+        from gateway.models import metadata
+
+        keep = {"alembic_version", "meta"}
+        tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in keep]
+        with engine.connect() as conn:
+            sequences = conn.execute(
+                sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+            ).scalars().all()
+        statements = [f"DELETE FROM {t}" for t in tables]
+        statements += [f"SELECT setval('{seq}', 1, false)" for seq in sequences]
+        statements.append("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" + "0" * 64 + "')")
+        _PG_RESET[url] = (engine, "; ".join(statements))
+    engine, script = _PG_RESET[url]
     with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN "
-                    "('alembic_version', 'meta')"
-                )
-            )
-        ]
-        if tables:
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        conn.execute(
-            sa.text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
-        )
-    engine.dispose()
+        conn.exec_driver_sql(script)
 
 
 @pytest.fixture
@@ -239,3 +249,43 @@ def cli_env(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         "GATEWAY_ARCHIVE_DIR": settings.archive_dir,
         "GATEWAY_SCHEDULER": "0",
     }
+
+
+# -- browser --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):  # type: ignore[no-untyped-def]
+    """The app served on a free localhost port in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """Headless Chromium through Playwright (Debian's /usr/bin/chromium; install with apt-get install chromium)."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(
+                executable_path=executable,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+            )
+        except Exception as ex:  # launching is the only way to know a usable browser is there
+            pytest.skip(f"no headless Chromium: {ex}")
+        yield browser
+        browser.close()

@@ -142,3 +142,10 @@ def test_an_address_the_slip_may_not_carry_is_skipped_not_fatal(ctx, tmp_path, t
     assert (result["envelopes"], result["pages"]) == (2, 3)
     reasons = {s["claim_number"]: s["reason"] for s in result["skipped"]}
     assert reasons == {"C-1": "no_address", "E-1": "address_not_printable"}
+
+
+def test_limit_prints_the_first_envelopes_in_postal_order_and_leaves_the_rest(ctx, tmp_path, three_debtors):
+    first = printing.print_batch(ctx, tmp_path / "1", limit=1)
+    assert (first["envelopes"], first["pages"]) == (1, 1)  # 999-0100 first
+    second = printing.print_batch(ctx, tmp_path / "2")
+    assert (second["envelopes"], second["pages"]) == (1, 2)

@@ -113,16 +113,19 @@ def render(slip_number: str, output: Path) -> None:
 @click.option("-o", "output", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--issued-on", type=DATE, help="Only slips issued on this Japan date.")
 @click.option("--reprint", type=int, metavar="BATCH_ID", help="Print a recorded batch again.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many envelopes (the rest waits).")
 @json_option
 @handles_errors
-def print_batch(output: Path, issued_on: datetime.date | None, reprint: int | None, as_json: bool) -> None:
+def print_batch(
+    output: Path, issued_on: datetime.date | None, reprint: int | None, limit: int | None, as_json: bool
+) -> None:
     """One PDF of the slips to mail and a mailing manifest CSV for the enveloping contractor."""
     output.mkdir(parents=True, exist_ok=True)
     with service_context() as ctx:
         if reprint is not None:
             result = printing.reprint_batch(ctx, reprint, output)
         else:
-            result = printing.print_batch(ctx, output, issued_on=issued_on)
+            result = printing.print_batch(ctx, output, issued_on=issued_on, limit=limit)
 
     def text() -> str:
         if result["batch_id"] is None:

@@ -18,6 +18,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from gateway import pii
@@ -344,50 +345,40 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
     """Import a claims CSV: every row or none.
 
     A row whose claim number already exists with the same content is ``unchanged`` (importing a file twice
-    changes nothing); with different content it is an error — use ``claims adjust``.
+    changes nothing); with different content it is an error — use ``claims adjust``. New debtors and claims
+    are inserted with executemany, so a 10,000-row file takes seconds, not minutes.
     """
     name = Path(file).name
     result = ImportResult(file=name)
     seen: dict[str, int] = {}
+    rows: list[tuple[int, ClaimInput]] = []
+    for line, data in read_claims_csv(raw, name):
+        if data.number in seen:
+            raise InvalidInput(
+                f"claim {data.number} repeats line {seen[data.number]}", file=name, line=line, field="number"
+            )
+        seen[data.number] = line
+        rows.append((line, data))
+    result.rows = len(rows)
+    existing = _existing_claims(ctx, [d.number for _, d in rows])
+    debtor_ids = _debtor_ids(ctx, [d.debtor_ref for _, d in rows if d.number in existing])
     errors: list[InvalidInput] = []
-    rows = []
-    try:
-        for line, data in read_claims_csv(raw, name):
-            if data.number in seen:
-                raise InvalidInput(
-                    f"claim {data.number} repeats line {seen[data.number]}",
+    new: list[ClaimInput] = []
+    for line, data in rows:
+        claim = existing.get(data.number)
+        if claim is None:
+            new.append(data)
+        elif _same_claim(claim, data) and claim.debtor_id == debtor_ids.get(data.debtor_ref):
+            result.unchanged += 1
+        else:
+            errors.append(
+                InvalidInput(
+                    f"claim {data.number} exists with other content; use `claims adjust` to change it",
                     file=name,
                     line=line,
                     field="number",
                 )
-            seen[data.number] = line
-            rows.append((line, data))
-    except InvalidInput as ex:
-        errors.append(ex)
-    if not errors:
-        existing = _existing_claims(ctx, [d.number for _, d in rows])
-        for line, data in rows:
-            claim = existing.get(data.number)
-            if claim is not None:
-                if _same_claim(claim, data) and claim.debtor_id == _debtor_id_for(ctx, data):
-                    result.unchanged += 1
-                    continue
-                errors.append(
-                    InvalidInput(
-                        f"claim {data.number} exists with other content; use `claims adjust` to change it",
-                        file=name,
-                        line=line,
-                        field="number",
-                    )
-                )
-                if len(errors) >= MAX_IMPORT_ERRORS:
-                    break
-                continue
-            if not errors:
-                _new_claim(ctx, data)
-                result.created += 1
-            result.claims.append(data.number)
-    result.rows = len(rows)
+            )
     if errors:
         first = errors[0]
         raise InvalidInput(
@@ -395,8 +386,41 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
             file=first.file,
             line=first.line,
             field=first.field,
-            details={"errors": [e.details | {"message": e.message} for e in errors]},
+            details={"errors": [e.details | {"message": e.message} for e in errors[:MAX_IMPORT_ERRORS]]},
         )
+    if new:
+        debtors = pii.upsert_debtors(ctx, [d.debtor for d in new])
+        for debtor_id, change in debtors.values():
+            if change == "updated":
+                ctx.record("debtor.update", "debtor", debtor_id, via_file=name)
+        now = utcnow()
+        ctx.session.execute(
+            sa.insert(Claim.__table__),
+            [
+                {
+                    "number": d.number,
+                    "legal_basis": d.legal_basis,
+                    "amount": d.amount,
+                    "original_amount": d.amount,
+                    "fiscal_year": d.fiscal_year,
+                    "assessment_number": d.assessment_number,
+                    "assessment_date": d.assessment_date,
+                    "revenue_item": d.revenue_item,
+                    "decided_on": d.decided_on,
+                    "status": "open",
+                    "debtor_id": debtors[d.debtor_ref][0],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for d in new
+            ],
+        )
+        for d in new:
+            ctx.record(
+                "claim.create", "claim", d.number, amount=d.amount, legal_basis=d.legal_basis, via_file=name
+            )
+        result.created = len(new)
+        result.claims = [d.number for d in new]
     ctx.record(
         "claims.import", "file", name, rows=result.rows, created=result.created, unchanged=result.unchanged
     )
@@ -412,12 +436,19 @@ def _existing_claims(ctx: Context, numbers: list[str]) -> dict[str, Claim]:
     return found
 
 
-def _debtor_id_for(ctx: Context, data: ClaimInput) -> int | None:
+def _debtor_ids(ctx: Context, refs: list[str]) -> dict[str, int]:
+    """Debtor id per reference, for the references that exist (looked up by blind index)."""
     from gateway.models import Debtor
 
-    return ctx.session.exec(
-        select(Debtor.id).where(Debtor.ref_index == pii.ref_index(ctx, data.debtor_ref))
-    ).first()
+    index = {pii.ref_index(ctx, ref): ref for ref in set(refs)}
+    out: dict[str, int] = {}
+    keys = list(index)
+    for start in range(0, len(keys), 500):
+        for ref_index, debtor_id in ctx.session.execute(
+            sa.select(Debtor.ref_index, Debtor.id).where(Debtor.ref_index.in_(keys[start : start + 500]))  # type: ignore[attr-defined]
+        ):
+            out[index[ref_index]] = debtor_id
+    return out
 
 
 # -- changes and decisions

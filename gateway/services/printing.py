@@ -189,13 +189,18 @@ def _skipped_json(ctx: Context, skipped: list[tuple[int, int, str]]) -> list[dic
 
 
 @mutation("slips.print_batch")
-def print_batch(ctx: Context, out_dir: Path, *, issued_on: datetime.date | None = None) -> dict[str, Any]:
-    """Print every live slip not yet printed (optionally only those issued on one date) as one batch.
+def print_batch(
+    ctx: Context, out_dir: Path, *, issued_on: datetime.date | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Print every live slip not yet printed (optionally only those issued on one date, at most ``limit``
+    envelopes) as one batch.
 
     With nothing to print, no batch is recorded and no file is written; slips without an address are still
     listed under ``skipped`` so staff can complete them.
     """
     planned, skipped = _plan(ctx, _candidates(ctx, issued_on))
+    if limit is not None:
+        planned = planned[:limit]  # the rest waits for the next batch, in postal-code order
     if not planned:
         ctx.record("print_batch.empty", None, None, skipped=len(skipped))
         return {

@@ -1,0 +1,92 @@
+"""Issue 10,000 slips and print a 1,000-page batch through the real services, on a fresh SQLite database.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.slips [--claims 10000] [--pages 1000] [--postgres URL]
+
+Prints: claims imported per second (one CSV, all-or-nothing), slips issued per second (one ``issue_slips``
+call per claim: each an audited transaction with barcode composition and strict validation), and the time of
+``print_batch`` for the first ``--pages`` slips (debtor decryption, PDF rendering with the embedded font,
+manifest, batch record). All data is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from gateway import migrate
+from gateway.config import load_settings
+from gateway.context import Actor
+from gateway.db import dispose_engines
+from gateway.runtime import Runtime
+
+HEADER = "number,legal_basis,amount,fiscal_year,debtor_ref,debtor_name,postal_code,debtor_address,decided_on\n"
+
+
+def claims_csv(n: int) -> bytes:
+    out = io.StringIO()
+    out.write(HEADER)
+    for i in range(1, n + 1):
+        amount = 5_000 + (i % 50) * 1_000
+        out.write(f"B-{i:06d},art63,{amount},2026,REF{i:07d},見本 {i:06d},999-{i % 10000:04d},"
+                  f"見本県見本市中央{i % 9 + 1}丁目{i % 30 + 1}番,2026-11-01\n")
+    return out.getvalue().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--pages", type=int, default=1_000)
+    parser.add_argument("--postgres", help="run against this PostgreSQL URL (a scratch database!)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
+        settings = load_settings(environ={}, overrides={
+            "database_url": url, "instance_dir": tmp,
+            "data_key": base64.urlsafe_b64encode(os.urandom(32)).decode(), "secret_key": "bench",
+        })
+        migrate.upgrade(url)
+        runtime = Runtime.load(settings)
+        from gateway.services import claims as claim_service
+        from gateway.services import printing
+        from gateway.services import slips as slip_service
+
+        actor = Actor(kind="cli", name="bench")
+        with runtime.context(actor) as ctx:
+            raw = claims_csv(args.claims)
+            t0 = time.perf_counter()
+            claim_service.import_claims(ctx, raw, "bench.csv")
+            t_import = time.perf_counter() - t0
+
+            numbers = [f"B-{i:06d}" for i in range(1, args.claims + 1)]
+            t0 = time.perf_counter()
+            for number in numbers:
+                slip_service.issue_slips(ctx, number)
+            t_issue = time.perf_counter() - t0
+
+        with runtime.context(actor) as ctx:
+            t0 = time.perf_counter()
+            result = printing.print_batch(ctx, Path(tmp) / "out", limit=args.pages)
+            t_print = time.perf_counter() - t0
+
+        dispose_engines()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"database                  {url.split(':')[0]}")
+        print(f"claims imported           {args.claims:>8}  in {t_import:7.2f} s  ({args.claims / t_import:8.0f}/s)")
+        print(f"slips issued              {args.claims:>8}  in {t_issue:7.2f} s  ({args.claims / t_issue:8.0f}/s, "
+              f"{t_issue / args.claims * 1000:.2f} ms each)")
+        print(f"batch printed             {result['pages']:>8} pages, {result['envelopes']} envelopes in "
+              f"{t_print:7.2f} s  ({t_print / max(result['pages'], 1) * 1000:.1f} ms/page)")
+        print(f"peak RSS                  {rss:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Staff pages in a real browser: sign in, the claims list, a claim, a slip PDF download."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from gateway.services import slips as slip_service
+from gateway.services import users
+from tests.helpers import make_claim
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def data(ctx):  # type: ignore[no-untyped-def]
+    users.create_user(ctx, "web-finance", "finance", "a long enough password")
+    users.create_user(ctx, "web-accounting", "accounting", "a long enough password")
+    make_claim(ctx, "R08-00001", debtor_ref="A", debtor_name="見本 一郎", amount=45_000)
+    make_claim(ctx, "R08-00002", debtor_ref="B", debtor_name="試験 花子", amount=12_000)
+    slip_service.issue_slips(ctx, "R08-00001", slip_service.Plan(first_due_date=datetime.date(2026, 12, 15)))
+
+
+def _login(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/staff/claims")
+    assert "/login" in page.url
+    page.fill("#name", name)
+    page.fill("#password", "a long enough password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/staff/claims")
+
+
+def test_finance_signs_in_sees_claims_and_downloads_a_slip(chromium, live_server, data, tmp_path):
+    context = chromium.new_context(accept_downloads=True)
+    page = context.new_page()
+    _login(page, live_server, "web-finance")
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 2
+    assert "R08-00001" in rows.nth(0).inner_text()
+    assert "45,000" in rows.nth(0).inner_text()
+    page.click("text=R08-00001")
+    assert "見本 一郎" in page.content()
+    with page.expect_download() as info:
+        page.click("a.button:has-text('PDF')")
+    download = info.value
+    assert download.suggested_filename == "nofusho-2600000000100100-0.pdf"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF")
+    page.screenshot(path=str(tmp_path / "claim.png"), full_page=True)
+    context.close()
+
+
+def test_accounting_sees_no_names_and_no_pdf_button(chromium, live_server, data):
+    context = chromium.new_context()
+    page = context.new_page()
+    _login(page, live_server, "web-accounting")
+    page.click("text=R08-00001")
+    html = page.content()
+    assert "見本 一郎" not in html
+    assert page.locator("a.button:has-text('PDF')").count() == 0
+    context.close()
+
+
+def test_issuing_from_the_page(chromium, live_server, data):
+    context = chromium.new_context()
+    page = context.new_page()
+    _login(page, live_server, "web-finance")
+    page.click("text=R08-00002")
+    page.check("input[value=instalments]")
+    page.fill("input[name=instalments]", "2")
+    page.click("button:has-text('発行')")
+    assert "2 件の納付書を発行しました" in page.content()
+    assert page.locator("table").nth(0).locator("tbody tr").count() == 2
+    context.close()
