@@ -44,7 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, runtime: Runtime
     from gateway import health
     from gateway import payer
     from gateway import web
+    from gateway.services import clients
 
+    app.extensions["gateway_client_auth"] = clients.authenticate
     web.init_app(app)
     api.init_app(app)
     app.register_blueprint(health.bp)

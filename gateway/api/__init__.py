@@ -71,10 +71,16 @@ def init_app(app: Flask) -> GatewayApi:
         },
     )
     from gateway.api import claims
+    from gateway.api import jobs
+    from gateway.api import settlements
     from gateway.api import slips
 
     full = app.config["GATEWAY_MODE"] == "full"
+    # The agent API (signed clients) is served by both processes.
+    api.register_blueprint(settlements.bp)
     if full:
         api.register_blueprint(claims.bp)
         api.register_blueprint(slips.bp)
+        api.register_blueprint(settlements.agents_bp)
+        api.register_blueprint(jobs.bp)
     return api

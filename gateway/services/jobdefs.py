@@ -1,3 +1,50 @@
-"""The scheduled jobs: each is a thin wrapper around a service (see gateway.jobs)."""
+"""The scheduled jobs: each is a thin wrapper around a service (see gateway.jobs).
+
+A job takes the scheduler's :class:`~gateway.context.Context` and returns its counts (stored on the run
+row). Raise :class:`gateway.jobs.JobError` with the counts when part of the work failed: the run is then
+recorded ``failed`` with the counts and the message. Services are imported inside the jobs, so importing
+this module (which every scheduler does) stays cheap and never depends on a service's own imports.
+
+Order: settlement intake first (inbox, fetch); reconciliation, ageing and the daily report follow below.
+"""
 
 from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from gateway.context import Context
+from gateway.jobs import JobError
+from gateway.jobs import register
+
+# -- settlement intake (issue 3)
+
+
+@register("inbox", "schedule_inbox", max_runtime=datetime.timedelta(hours=1))
+def inbox_job(ctx: Context) -> dict[str, Any]:
+    """Ingest the complete files in GATEWAY_INBOX_DIR and file them into processed/ or rejected/."""
+    from gateway.services import inbox
+
+    counts: dict[str, Any] = inbox.scan(ctx)
+    if counts["failed"]:
+        raise JobError(
+            f"{counts['failed']} inbox file(s) could not be ingested; they stay in the inbox", counts
+        )
+    return counts
+
+
+@register("fetch", "schedule_fetch", max_runtime=datetime.timedelta(hours=1))
+def fetch_job(ctx: Context) -> dict[str, Any]:
+    """Pull new files from the sources in GATEWAY_FETCH_SOURCES (nothing to do when it is not set)."""
+    from gateway.services import fetch
+
+    result = fetch.fetch_all(ctx)
+    counts: dict[str, Any] = fetch.summarize(result)
+    broken = [s["name"] for s in result["sources"] if s["error"] or s["failed"]]
+    if broken:
+        raise JobError(f"fetch failed for source(s): {', '.join(broken)}", counts)
+    return counts
+
+
+# -- reconciliation (issue 4): reconcile (schedule_reconcile), ageing (schedule_ageing) and
+#    daily_report (schedule_daily_report) are registered here, below this line, in the same style.

@@ -1,0 +1,282 @@
+"""Benchmark: ingest a 1,000,000-record ``fixed120`` file, beside a raw ``sqlite3`` baseline of the same run.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/ingest.py [--records 1000000] [--keep DIR] [--postgres URL]
+
+1. The file is written with ``adapters.fixed120.write`` (about 122 MB for a million records).
+2. Baseline, in a child process: read the same file, slice each data record's fields, and insert them with
+   plain ``sqlite3.executemany`` (chunks of 50,000, one transaction) into a fresh table with an index on the
+   payment number.
+3. Ingest, in a child process: a fresh SQLite database migrated with ``gateway.migrate``, agent 12345
+   registered, then ``gateway.services.ingest.ingest_file`` (the function behind ``gateway settlements
+   ingest``): archive (SHA-256 + sealing), parse, identities, staging ``executemany`` and
+   ``INSERT … SELECT … ON CONFLICT DO NOTHING`` into ``settlement_records`` (eight indexes), one transaction.
+   Only the ``ingest_file`` call is timed (migrating the empty database is not).
+4. With ``--postgres URL`` (a server URL, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``): the
+   same ingest into a fresh PostgreSQL database through ``COPY`` (the database is dropped afterwards).
+
+Peak RSS is each child's own maximum resident set (``os.wait4``), so it includes the interpreter and, for
+the ingest, the imported gateway. Targets (issue 3): ingest time ≤ 3 × baseline, peak RSS ≤ 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+JST = ZoneInfo("Asia/Tokyo")
+CHANNELS = ("0010", "0020", "0030", "0050", "0080", "0820", "0780", "0800")
+POOL = 50_000
+"""Distinct barcodes (composing a check digit costs ~10 µs; a million would dominate the set-up)."""
+CHUNK = 50_000
+AGENT = "12345"
+CONSIGNOR = "00123"
+
+
+class Row(NamedTuple):
+    """A light ``PaymentRecordLike`` for the writer."""
+
+    kind_code: str
+    barcode: str
+    paid_at: datetime.datetime
+    channel_code: str
+    store_code: str
+    transfer_date: datetime.date | None
+    accounting_date: datetime.date | None
+    capture_date: datetime.date | None
+
+
+def rows(count: int) -> Iterator[Row]:
+    """Synthetic records: three kinds, eight channels, payments spread over 30 days by the minute."""
+    from barcodes import cvs
+
+    start = datetime.datetime(2026, 11, 1, 8, 0, tzinfo=JST)
+    barcodes = [
+        cvs.compose(
+            issuer_prefix="9" + AGENT,
+            consignor_code=CONSIGNOR,
+            payment_number=cvs.compose_payment_number(2026, 1 + i, 1 + i % 12),
+            reissue_count=i % 3,
+            expiry=datetime.date(2027, 1 + i % 12, 1 + i % 28),
+            amount=1 + (i * 7919) % 300_000,
+        )
+        for i in range(POOL)
+    ]
+    for i in range(count):
+        paid_at = start + datetime.timedelta(minutes=(i * 37) % (30 * 24 * 60))
+        kind = "02" if i % 3 == 1 else ("03" if i % 97 == 0 else "01")
+        paid_day = paid_at.date()
+        confirmed = paid_day + datetime.timedelta(days=9) if kind == "02" else None
+        channel = CHANNELS[i % len(CHANNELS)]
+        yield Row(
+            kind_code=kind,
+            barcode=barcodes[i % POOL],
+            paid_at=paid_at,
+            channel_code=channel,
+            store_code="0000000" if channel >= "0780" else f"{(i * 31) % 10_000_000:07d}",
+            transfer_date=confirmed,
+            accounting_date=confirmed,
+            capture_date=paid_day + datetime.timedelta(days=1),
+        )
+
+
+def write_file(path: Path, count: int) -> None:
+    from adapters import fixed120
+
+    with open(path, "wb", buffering=1 << 20) as out:
+        fixed120.write(
+            out,
+            created_on=datetime.date(2026, 12, 1),
+            agent_code=AGENT,
+            consignor_code=CONSIGNOR,
+            consignor_name="ﾍﾞﾝﾁﾏｰｸ",
+            records=rows(count),
+        )
+
+
+# -- children
+
+
+def child_baseline(path: Path, workdir: Path) -> dict[str, Any]:
+    """Read, slice, ``sqlite3.executemany`` into a table indexed on the payment number."""
+    db = workdir / "baseline.sqlite3"
+    began, cpu = time.perf_counter(), time.process_time()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(
+        "CREATE TABLE records (id INTEGER PRIMARY KEY, line_no INTEGER, kind_code TEXT, paid_date TEXT, "
+        "paid_time TEXT, barcode TEXT, payment_number TEXT, amount INTEGER, store_code TEXT, "
+        "capture_date TEXT, transfer_date TEXT, accounting_date TEXT, channel_code TEXT)"
+    )
+    con.execute("CREATE INDEX ix_records_payment_number ON records (payment_number)")
+    sql = (
+        "INSERT INTO records (line_no, kind_code, paid_date, paid_time, barcode, payment_number, amount, "
+        "store_code, capture_date, transfer_date, accounting_date, channel_code) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    con.execute("BEGIN")
+    chunk: list[tuple[Any, ...]] = []
+    count = 0
+    with open(path, "rb", buffering=1 << 20) as f:
+        for line_no, line in enumerate(f, 1):
+            if line[:1] != b"2":
+                continue
+            s = line.decode("ascii")
+            chunk.append(
+                (
+                    line_no, s[1:3], s[3:11], s[11:15], s[15:59], s[28:44], int(s[52:58]), s[62:69],
+                    s[69:77], s[77:85], s[93:101], s[101:105],
+                )
+            )  # fmt: skip
+            if len(chunk) >= CHUNK:
+                con.executemany(sql, chunk)
+                count += len(chunk)
+                chunk.clear()
+    con.executemany(sql, chunk)
+    count += len(chunk)
+    con.execute("COMMIT")
+    con.close()
+    return {"records": count, "seconds": time.perf_counter() - began, "cpu": time.process_time() - cpu}
+
+
+def _settings(url: str, workdir: Path, key: str) -> Any:
+    from gateway.config import load_settings
+
+    return load_settings(
+        environ={},
+        overrides={
+            "database_url": url,
+            "data_key": key,
+            "secret_key": "bench",
+            "instance_dir": str(workdir / "instance"),
+            "archive_dir": str(workdir / "archive"),
+            "scheduler": False,
+        },
+    )
+
+
+def child_ingest(path: Path, workdir: Path, url: str) -> dict[str, Any]:
+    """A fresh migrated database, agent 12345, then ``ingest_file`` (timed)."""
+    from gateway import migrate
+    from gateway.context import Actor
+    from gateway.crypto import Keyring
+    from gateway.runtime import Runtime
+    from gateway.services import agents
+    from gateway.services import ingest
+
+    key = base64.urlsafe_b64encode(b"b" * 32).decode()
+    migrate.upgrade(url)
+    migrate.check_fingerprint(url, Keyring.from_data_key(key).fingerprint)
+    runtime = Runtime.load(_settings(url, workdir, key))
+    with runtime.context(Actor(kind="cli", name="bench")) as ctx:
+        agents.add_agent(ctx, agents.AgentInput(code=AGENT, name="bench agent", consignor_code=CONSIGNOR))
+        began, cpu = time.perf_counter(), time.process_time()
+        result = ingest.ingest_file(ctx, path)
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    if result.status != "accepted":
+        raise SystemExit(f"ingest failed: {result.as_json()}")
+    return {"records": result.records, "new_records": result.new_records, "seconds": elapsed, "cpu": cpu}
+
+
+def run_child(*args: str) -> tuple[dict[str, Any], float]:
+    """Run this script as a child; its JSON result and its peak RSS in MiB."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args[0]} failed with exit code {proc.returncode}")
+    return json.loads(out), usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def _report(label: str, result: dict[str, Any], rss: float, baseline: dict[str, Any] | None = None) -> None:
+    rate = result["records"] / result["seconds"]
+    ratio = ""
+    if baseline:
+        ratio = (
+            f"; {result['seconds'] / baseline['seconds']:.2f} × baseline wall, "
+            f"{result['cpu'] / baseline['cpu']:.2f} × CPU"
+        )
+    print(
+        f"{label:<30} {result['records']:>9,} records: wall {result['seconds']:6.2f} s "
+        f"({rate:>7,.0f} records/s), CPU {result['cpu']:6.2f} s; peak RSS {rss:5.1f} MiB{ratio}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="write the file (and databases) here and keep them")
+    parser.add_argument("--postgres", metavar="URL", help="also measure the COPY path on this server")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "baseline":
+            doc = child_baseline(Path(rest[0]), Path(rest[1]))
+        else:
+            doc = child_ingest(Path(rest[0]), Path(rest[1]), rest[2])
+        print(json.dumps(doc))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        path = workdir / f"bench-ingest-{args.records}.txt"
+        began = time.perf_counter()
+        write_file(path, args.records)
+        size = path.stat().st_size / 1e6
+        print(f"wrote {args.records:,} records ({size:.1f} MB) in {time.perf_counter() - began:.1f} s")
+        base_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="baseline-"))
+        base, base_rss = run_child("baseline", str(path), str(base_dir))
+        _report("baseline sqlite3.executemany", base, base_rss)
+        ingest_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="ingest-"))
+        url = f"sqlite:///{ingest_dir / 'gateway.sqlite3'}"
+        got, rss = run_child("ingest", str(path), str(ingest_dir), url)
+        _report("ingest_file (SQLite)", got, rss, base)
+        ratio = got["seconds"] / base["seconds"]
+        verdict = "met" if ratio <= 3 and rss <= 300 else "NOT met"
+        print(f"targets (≤ 3 × baseline, ≤ 300 MB peak RSS): {verdict} ({ratio:.2f} ×, {rss:.0f} MiB)")
+        if args.postgres:
+            _postgres(args.postgres, path, workdir, base)
+
+
+def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any]) -> None:
+    import sqlalchemy as sa
+
+    name = f"gw_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        pg_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="ingest-pg-"))
+        got, rss = run_child("ingest", str(path), str(pg_dir), url)
+        _report("ingest_file (PostgreSQL COPY)", got, rss, baseline)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Collection agents (収納代行会社): registration, fees, lookup.
+
+Only contracted agents post or deliver: a file or post for an agent that is not registered here (or not
+enabled, or not configured for that file format) is refused by ``gateway.services.ingest``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+
+from sqlmodel import select
+
+from gateway.context import Context
+from gateway.context import mutation
+from gateway.errors import Conflict
+from gateway.errors import InvalidInput
+from gateway.errors import NotFound
+from gateway.models import Agent
+from gateway.models import AgentFee
+from gateway.models.settlement import DELEGATION_BASES
+from gateway.models.settlement import REMITTANCE_MODES
+from gateway.models.settlement import select_fee
+
+_CODE5 = re.compile(r"^\d{5}$")
+_CHANNEL = re.compile(r"^\d{3,4}$")
+
+
+@dataclass(frozen=True)
+class AgentInput:
+    """An agent as staff register it (``gateway agents add`` / ``POST /agents``).
+
+    ``tax_rate`` is a percentage (``"10"``, ``"8"``, ``"10.0"``); it is stored in basis points. Without
+    ``adapters`` the agent may deliver every payment-file format; without ``channels`` no channel is
+    enabled, so its posts are refused until the office enables some.
+    """
+
+    code: str
+    name: str
+    adapters: tuple[str, ...] | None = None
+    remittance_mode: str = "gross"
+    fee_per_item: int | None = None
+    tax_rate: str | Decimal | int | None = None
+    fee_valid_from: datetime.date | None = None
+    fee_channel: str | None = None
+    channels: tuple[str, ...] = ()
+    remitter_name: str | None = None
+    delegation_basis: str = "designated"
+    delegation_date: datetime.date | None = None
+    consignor_code: str | None = None
+    enabled: bool = True
+
+
+def payment_adapter_names() -> list[str]:
+    """The registered adapters that read payment files (the ones an agent can be configured for)."""
+    from adapters import ADAPTERS
+
+    return sorted(name for name, cls in ADAPTERS.items() if cls.kind == "payment")
+
+
+def normalise_channel(code: str, field: str = "channels") -> str:
+    """``"010"`` → ``"0010"``; anything but 3–4 digits is refused."""
+    code = code.strip()
+    if not _CHANNEL.match(code):
+        raise InvalidInput(f"channel code {code!r} is not 3-4 digits", field=field)
+    return code.rjust(4, "0")
+
+
+def tax_rate_bp(rate: str | Decimal | int, field: str = "tax_rate") -> int:
+    """A percentage as basis points: ``"10"`` → 1000, ``"8.5"`` → 850.
+
+    >>> tax_rate_bp("10"), tax_rate_bp("8"), tax_rate_bp("0.25")
+    (1000, 800, 25)
+    """
+    try:
+        value = Decimal(str(rate).strip().removesuffix("%")) * 100
+    except InvalidOperation:
+        raise InvalidInput(f"tax rate {rate!r} is not a percentage", field=field) from None
+    if value != value.to_integral_value() or not 0 <= value <= 10_000:
+        raise InvalidInput(f"tax rate {rate!r} must be 0-100 % in steps of 0.01", field=field)
+    return int(value)
+
+
+def _check_fee(fee_per_item: int, field: str = "fee_per_item") -> int:
+    if isinstance(fee_per_item, bool) or not isinstance(fee_per_item, int) or fee_per_item < 0:
+        raise InvalidInput("fee per item must be a whole number of yen, 0 or more", field=field)
+    return fee_per_item
+
+
+@mutation("agent.add")
+def add_agent(ctx: Context, data: AgentInput) -> Agent:
+    """Register a contracted collection agent (with its first fee row when a fee is given).
+
+    Raises:
+        InvalidInput: a field that is not valid (``field`` names it).
+        Conflict: an agent with this code exists.
+    """
+    code = data.code.strip()
+    if not _CODE5.match(code):
+        raise InvalidInput("agent code must be 5 digits (barcode positions 4-8)", field="code")
+    name = data.name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("agent name must be 1-128 characters", field="name")
+    known = payment_adapter_names()
+    chosen = list(known) if data.adapters is None else [a.strip() for a in data.adapters if a.strip()]
+    for adapter in chosen:
+        if adapter not in known:
+            raise InvalidInput(
+                f"adapter {adapter!r} is not a payment-file adapter ({', '.join(known)})", field="adapters"
+            )
+    if data.remittance_mode not in REMITTANCE_MODES:
+        raise InvalidInput("remittance mode must be gross or net", field="remittance_mode")
+    if data.delegation_basis not in DELEGATION_BASES:
+        raise InvalidInput("delegation basis must be art78_3 or designated", field="delegation_basis")
+    channels = sorted({normalise_channel(c) for c in data.channels})
+    consignor = (data.consignor_code or ctx.settings.consignor_code).strip()
+    if not _CODE5.match(consignor):
+        raise InvalidInput("consignor code must be 5 digits", field="consignor_code")
+    remitter = data.remitter_name.strip() if data.remitter_name else None
+    if remitter is not None and len(remitter) > 128:
+        raise InvalidInput("remitter name must be at most 128 characters", field="remitter_name")
+    fee_given = data.fee_per_item is not None or data.tax_rate is not None
+    if fee_given and (data.fee_per_item is None or data.tax_rate is None):
+        raise InvalidInput("give the fee per item and the tax rate together", field="fee_per_item")
+    if data.fee_channel is not None and not fee_given:
+        raise InvalidInput("a fee channel needs a fee per item and a tax rate", field="fee_channel")
+    if ctx.session.exec(select(Agent.id).where(Agent.code == code)).first() is not None:
+        raise Conflict(f"agent {code} already exists", field="code")
+    agent = Agent(
+        code=code,
+        name=name,
+        adapters=",".join(chosen),
+        remittance_mode=data.remittance_mode,
+        channels=",".join(channels),
+        remitter_name=remitter or None,
+        delegation_basis=data.delegation_basis,
+        delegation_date=data.delegation_date,
+        consignor_code=consignor,
+        enabled=data.enabled,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(agent)
+    ctx.session.flush()
+    ctx.record(
+        "agent.add",
+        "agent",
+        code,
+        adapters=chosen,
+        channels=channels,
+        remittance_mode=agent.remittance_mode,
+        delegation_basis=agent.delegation_basis,
+    )
+    if fee_given:
+        assert data.fee_per_item is not None and data.tax_rate is not None
+        add_fee(
+            ctx,
+            code,
+            fee_per_item=data.fee_per_item,
+            tax_rate=data.tax_rate,
+            valid_from=data.fee_valid_from or data.delegation_date or ctx.today(),
+            channel=data.fee_channel,
+        )
+    return agent
+
+
+@mutation("agent.fee")
+def add_fee(
+    ctx: Context,
+    code: str,
+    *,
+    fee_per_item: int,
+    tax_rate: str | Decimal | int,
+    valid_from: datetime.date,
+    channel: str | None = None,
+) -> AgentFee:
+    """Add a fee row (from ``valid_from`` on; for one channel, or every channel when ``channel`` is None)."""
+    agent = get_agent(ctx, code)
+    row = AgentFee(
+        agent_id=agent.id,  # type: ignore[arg-type]
+        channel_code=normalise_channel(channel, "fee_channel") if channel else None,
+        fee_per_item=_check_fee(fee_per_item),
+        tax_rate_bp=tax_rate_bp(tax_rate),
+        valid_from=valid_from,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.record(
+        "agent.fee",
+        "agent",
+        agent.code,
+        channel_code=row.channel_code,
+        fee_per_item=row.fee_per_item,
+        tax_rate_bp=row.tax_rate_bp,
+        valid_from=row.valid_from.isoformat(),
+    )
+    return row
+
+
+def get_agent(ctx: Context, code: str) -> Agent:
+    agent = ctx.session.exec(select(Agent).where(Agent.code == code)).first()
+    if agent is None:
+        raise NotFound(f"agent {code} is not registered", field="code")
+    return agent
+
+
+def find_agent(ctx: Context, code: str) -> Agent | None:
+    return ctx.session.exec(select(Agent).where(Agent.code == code)).first()
+
+
+def list_agents(ctx: Context) -> list[Agent]:
+    return list(ctx.session.exec(select(Agent).order_by(Agent.code)).all())
+
+
+def fees(ctx: Context, agent: Agent) -> list[AgentFee]:
+    stmt = select(AgentFee).where(AgentFee.agent_id == agent.id)
+    return list(ctx.session.exec(stmt.order_by(AgentFee.valid_from, AgentFee.id)).all())  # type: ignore[arg-type]
+
+
+def fee_for(ctx: Context, agent: Agent, channel: str | None, day: datetime.date) -> tuple[int, int]:
+    """(fee per item in yen, tax rate in basis points) for a payment through ``channel`` on ``day``.
+
+    The channel's own row wins over the general one; among those the latest ``valid_from`` not after
+    ``day``. ``(0, 0)`` when no fee is configured for that day.
+    """
+    return select_fee(fees(ctx, agent), channel, day)
+
+
+def agent_json(ctx: Context, agent: Agent) -> dict[str, Any]:
+    """The agent as staff see it (``agents list`` / ``GET /agents``)."""
+    return {
+        "code": agent.code,
+        "name": agent.name,
+        "adapters": agent.adapter_list,
+        "delegation_basis": agent.delegation_basis,
+        "delegation_date": agent.delegation_date.isoformat() if agent.delegation_date else None,
+        "remitter_name": agent.remitter_name,
+        "remittance_mode": agent.remittance_mode,
+        "channels": agent.channel_list,
+        "consignor_code": agent.consignor_code,
+        "enabled": agent.enabled,
+        "fees": [
+            {
+                "channel_code": f.channel_code,
+                "fee_per_item": f.fee_per_item,
+                "tax_rate_bp": f.tax_rate_bp,
+                "valid_from": f.valid_from.isoformat(),
+            }
+            for f in fees(ctx, agent)
+        ],
+    }

@@ -1,0 +1,171 @@
+"""Agent API clients: creation, revocation and request signatures.
+
+A client signs every request (spec/interfaces.md)::
+
+    X-Gateway-Key: <key_id>
+    X-Gateway-Timestamp: <unix seconds>
+    X-Gateway-Signature: hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))
+
+The secret is stored encrypted with the ``client`` key (both the full and the public process hold it), since
+verifying needs it back. A request more than 300 s from the server's clock, a bad signature and a reused
+signature all get 401. Reuse is detected by inserting the signature into ``used_signatures``: the primary key
+makes the second insert fail on whichever worker or host sees it, so the replay record is shared without any
+coordination. Rows are kept until the timestamp leaves the window and then deleted opportunistically.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from flask import request
+from sqlmodel import select
+
+from gateway.context import Actor
+from gateway.context import Context
+from gateway.context import mutation
+from gateway.db import get_engine
+from gateway.db import sqlite_immediate
+from gateway.errors import Conflict
+from gateway.errors import InvalidInput
+from gateway.errors import NotFound
+from gateway.errors import Unauthorized
+from gateway.models import Agent
+from gateway.models import ApiClient
+from gateway.models import UsedSignature
+
+WINDOW = datetime.timedelta(seconds=300)
+"""How far a request's timestamp may be from the server's clock, either way."""
+REPLAY_MARGIN = datetime.timedelta(seconds=300)
+"""Used signatures are kept this long after their window closes, for hosts whose clocks lag."""
+KEY_PREFIX = "kgc_"
+#: Compared against when the key is unknown, so a miss costs the same as a hit.
+_DUMMY_SECRET = secrets.token_urlsafe(32)
+
+
+@mutation("client.create")
+def create_client(ctx: Context, name: str, agent_code: str | None = None) -> tuple[ApiClient, str]:
+    """Create an API client (for an agent, or none); returns it with the secret, which is shown once.
+
+    Raises:
+        InvalidInput: an empty or over-long name.
+        NotFound: no agent with that code.
+    """
+    name = name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("client name must be 1-128 characters", field="name")
+    agent_id = None
+    if agent_code is not None:
+        agent = ctx.session.exec(select(Agent).where(Agent.code == agent_code.strip())).first()
+        if agent is None:
+            raise NotFound(f"agent {agent_code} is not registered", field="agent")
+        agent_id = agent.id
+    key_id = KEY_PREFIX + secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        key_id=key_id,
+        name=name,
+        agent_id=agent_id,
+        enc_secret=ctx.keys.encrypt_secret(secret, key_id),
+        created_at=ctx.now(),
+    )
+    ctx.session.add(client)
+    ctx.session.flush()
+    ctx.record("client.create", "api_client", key_id, name=name, agent=agent_code)
+    return client, secret
+
+
+@mutation("client.revoke")
+def revoke_client(ctx: Context, key_id: str) -> ApiClient:
+    """Revoke a client: its signatures are refused from now on."""
+    client = ctx.session.exec(select(ApiClient).where(ApiClient.key_id == key_id)).first()
+    if client is None:
+        raise NotFound(f"API client {key_id} not found", field="key_id")
+    if client.revoked_at is not None:
+        raise Conflict(f"API client {key_id} is already revoked", field="key_id")
+    client.revoked_at = ctx.now()
+    ctx.session.add(client)
+    ctx.record("client.revoke", "api_client", key_id)
+    return client
+
+
+def list_clients(ctx: Context) -> list[ApiClient]:
+    return list(ctx.session.exec(select(ApiClient).order_by(ApiClient.id)).all())  # type: ignore[arg-type]
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The signature a client sends: hex HMAC-SHA256 over ``"<timestamp>.<raw body>"``.
+
+    >>> sign("s3cret", 1795000000, b'{"a":1}')[:16]
+    '66ef648639d52262'
+    """
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(key_id: str, secret: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three headers of a signed request (for clients written in Python, and tests)."""
+    return {
+        "X-Gateway-Key": key_id,
+        "X-Gateway-Timestamp": str(timestamp),
+        "X-Gateway-Signature": sign(secret, timestamp, body),
+    }
+
+
+def authenticate(ctx: Context) -> Actor:
+    """Verify the current Flask request's signature; the client as an actor (``app.extensions
+    ["gateway_client_auth"]``).
+
+    Raises:
+        Unauthorized: missing headers, unknown or revoked key, timestamp outside ±300 s, a signature that
+            does not verify, or one already used.
+    """
+    key_id = request.headers.get("X-Gateway-Key", "").strip()
+    stamp = request.headers.get("X-Gateway-Timestamp", "").strip()
+    signature = request.headers.get("X-Gateway-Signature", "").strip().lower()
+    if not key_id or not stamp or not signature:
+        raise Unauthorized("send X-Gateway-Key, X-Gateway-Timestamp and X-Gateway-Signature")
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+        raise Unauthorized("X-Gateway-Timestamp must be unix seconds")
+    now = ctx.now()
+    signed_at = datetime.datetime.fromtimestamp(int(stamp), datetime.UTC)
+    if abs(now - signed_at) > WINDOW:
+        raise Unauthorized("X-Gateway-Timestamp is more than 300 s from the server's clock")
+    client = ctx.session.exec(select(ApiClient).where(ApiClient.key_id == key_id)).first()
+    secret = _DUMMY_SECRET
+    if client is not None and client.revoked_at is None:
+        secret = ctx.keys.decrypt_secret(client.enc_secret, client.key_id)
+    expected = sign(secret, stamp, request.get_data(cache=True))
+    if not hmac.compare_digest(expected.encode(), signature.encode()) or secret is _DUMMY_SECRET:
+        raise Unauthorized("signature does not verify")
+    assert client is not None and client.id is not None
+    ctx.session.commit()  # end the read transaction before writing (SQLite takes the write lock at BEGIN)
+    _remember(ctx, client.id, signature, signed_at + WINDOW + REPLAY_MARGIN, now)
+    return Actor(kind="client", name=client.key_id, client_id=client.id, agent_id=client.agent_id)
+
+
+def _remember(
+    ctx: Context, client_id: int, signature: str, expires_at: datetime.datetime, now: datetime.datetime
+) -> None:
+    """Record the signature as used (failing on reuse), note the client's use, drop expired signatures."""
+    used = UsedSignature.__table__  # type: ignore[attr-defined]
+    clients = ApiClient.__table__  # type: ignore[attr-defined]
+    engine = get_engine(ctx.settings.database_url)
+    token = sqlite_immediate.set(True)
+    try:
+        with engine.begin() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        sa.insert(used).values(
+                            signature=signature, client_id=client_id, expires_at=expires_at
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                raise Unauthorized("signature was already used (replay)") from None
+            conn.execute(sa.update(clients).where(clients.c.id == client_id).values(last_used_at=now))
+            conn.execute(sa.delete(used).where(used.c.expires_at < now))
+    finally:
+        sqlite_immediate.reset(token)

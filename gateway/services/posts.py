@@ -1,0 +1,486 @@
+"""Agent posts (``POST /api/v1/settlements``): validation record by record, storage all or nothing.
+
+A batch ``{"batch_id", "records": [...]}`` carries the same fields as a ``fixed120`` data record
+(spec/settlement-formats.md §4). Every record is checked — the every-barcode checks, amount equal to the
+barcode's, a known kind, ``paid_at`` in ISO 8601 with an offset, a transfer date on confirmed records, a
+channel (normalised to four digits) that the office enabled for the client's agent, and the barcode's agent
+code being that agent's — and every problem is reported (``index``, ``field``, ``message``) in one 422. A
+valid batch is stored in one transaction. ``record_id`` is unique per client: the same record again with
+the same normalised content (``paid_at`` compared as an instant) is a duplicate, with other content a 409.
+The same ``batch_id`` again with the same records is a no-op; with new records a 409.
+
+The raw body is sealed into the archive before anything is checked, like a file; the batch row names it
+by its SHA-256.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from barcodes import cvs
+from barcodes.exceptions import BarcodeError
+from gateway.context import Actor
+from gateway.context import Context
+from gateway.context import mutation
+from gateway.errors import Conflict
+from gateway.errors import Forbidden
+from gateway.errors import InvalidInput
+from gateway.errors import NotFound
+from gateway.models import Agent
+from gateway.models import ApiClient
+from gateway.models import SettlementBatch
+from gateway.models import SettlementRecord
+from gateway.models.base import JST
+from gateway.models.base import UTC
+from gateway.models.base import japan_date
+from gateway.services import archive
+
+MAX_POST_RECORDS = 10_000
+"""Records per agent post; larger deliveries come as files."""
+_KIND_CODE = {"preliminary": "01", "confirmed": "02", "cancellation": "03"}
+
+_RECORD_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_BATCH_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_STORE = re.compile(r"^\d{1,16}$")
+_CHANNEL = re.compile(r"^\d{3,4}$")
+_POST_FIELDS = frozenset(
+    {
+        "record_id",
+        "kind",
+        "barcode",
+        "amount",
+        "paid_at",
+        "channel_code",
+        "store_code",
+        "transfer_date",
+        "accounting_date",
+        "capture_date",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _PostRecord:
+    """A validated, normalised posted record (what "same content" compares)."""
+
+    record_id: str
+    kind: str
+    barcode: str
+    amount: int
+    paid_at: datetime.datetime
+    channel_code: str
+    store_code: str
+    transfer_date: datetime.date | None
+    accounting_date: datetime.date | None
+    capture_date: datetime.date | None
+
+    def content(self) -> tuple[Any, ...]:
+        return (
+            self.kind,
+            self.barcode,
+            self.amount,
+            self.paid_at.astimezone(UTC),
+            self.channel_code,
+            self.store_code,
+            self.transfer_date,
+            self.accounting_date,
+            self.capture_date,
+        )
+
+
+def _stored_content(row: Any) -> tuple[Any, ...]:
+    paid_at = row.paid_at if row.paid_at.tzinfo else row.paid_at.replace(tzinfo=UTC)
+    return (
+        row.kind,
+        row.barcode,
+        row.amount,
+        paid_at.astimezone(UTC),
+        row.channel_code,
+        row.store_code,
+        row.transfer_date,
+        row.accounting_date,
+        row.capture_date,
+    )
+
+
+def _date_value(value: Any) -> datetime.date:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    return datetime.date.fromisoformat(value)
+
+
+def _check_post_record(
+    index: int, raw: Any, agent: Agent, errors: list[dict[str, Any]]
+) -> _PostRecord | None:
+    """Validate one posted record, appending every problem found to ``errors``."""
+    before = len(errors)
+
+    def bad(field_name: str, message: str) -> None:
+        errors.append({"index": index, "field": field_name, "message": message})
+
+    if not isinstance(raw, dict):
+        bad("record", "must be an object")
+        return None
+    for unknown in sorted(set(raw) - _POST_FIELDS):
+        bad(unknown, "is not a field of a settlement record")
+    record_id = raw.get("record_id")
+    if not isinstance(record_id, str) or not _RECORD_ID.match(record_id):
+        bad("record_id", "must be 1-128 printable ASCII characters")
+    kind = raw.get("kind")
+    if kind not in _KIND_CODE:
+        bad("kind", "must be preliminary, confirmed or cancellation")
+    barcode = raw.get("barcode")
+    parsed: cvs.CvsBarcode | None = None
+    if not isinstance(barcode, str):
+        bad("barcode", "must be the 44 digits as a string")
+    else:
+        try:
+            parsed = cvs.parse(barcode)
+        except BarcodeError as ex:
+            bad("barcode", f"is not a valid barcode: {ex}")
+    amount = raw.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        bad("amount", "must be a positive whole number of yen")
+    elif parsed is not None and amount != parsed.amount:
+        bad("amount", f"{amount} differs from the barcode amount {parsed.amount}")
+    if parsed is not None and parsed.issuer_prefix[1:] != agent.code:
+        bad("barcode", f"issuer prefix {parsed.issuer_prefix} is not of agent {agent.code}")
+    paid_at: datetime.datetime | None = None
+    paid_raw = raw.get("paid_at")
+    try:
+        if not isinstance(paid_raw, str) or "T" not in paid_raw:
+            raise ValueError
+        paid_at = datetime.datetime.fromisoformat(paid_raw)
+        if paid_at.utcoffset() is None:
+            bad("paid_at", "must carry a UTC offset, e.g. 2026-11-27T14:32:00+09:00")
+            paid_at = None
+    except ValueError:
+        bad("paid_at", "must be an ISO 8601 date and time with offset, e.g. 2026-11-27T14:32:00+09:00")
+    channel = raw.get("channel_code")
+    if not isinstance(channel, str) or not _CHANNEL.match(channel):
+        bad("channel_code", "must be 3-4 digits")
+        channel = None
+    else:
+        channel = channel.rjust(4, "0")
+        if channel not in agent.channel_list:
+            bad("channel_code", f"channel {channel} is not enabled for agent {agent.code}")
+    store = raw.get("store_code")
+    if not isinstance(store, str) or not _STORE.match(store):
+        bad("store_code", "must be 1-16 digits (all zeros for app payments)")
+    dates: dict[str, datetime.date | None] = {}
+    for name in ("transfer_date", "accounting_date", "capture_date"):
+        value = raw.get(name)
+        dates[name] = None
+        if value is None:
+            continue
+        try:
+            dates[name] = _date_value(value)
+        except ValueError as ex:
+            bad(name, str(ex))
+    if kind == "confirmed" and raw.get("transfer_date") is None:
+        bad("transfer_date", "is required for a confirmed record")
+    if kind in ("preliminary", "cancellation"):
+        for name in ("transfer_date", "accounting_date"):
+            if raw.get(name) is not None:
+                bad(name, "is only for confirmed records")
+    if len(errors) > before:
+        return None
+    assert paid_at is not None and channel is not None
+    return _PostRecord(
+        record_id=record_id,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
+        barcode=barcode,  # type: ignore[arg-type]
+        amount=amount,  # type: ignore[arg-type]
+        paid_at=paid_at,
+        channel_code=channel,
+        store_code=store,  # type: ignore[arg-type]
+        transfer_date=dates["transfer_date"],
+        accounting_date=dates["accounting_date"],
+        capture_date=dates["capture_date"],
+    )
+
+
+def _client_and_agent(ctx: Context, actor: Actor) -> tuple[ApiClient, Agent]:
+    if actor.kind != "client" or actor.client_id is None:
+        raise Forbidden("only agent API clients post settlements")
+    client = ctx.session.get(ApiClient, actor.client_id)
+    if client is None or client.revoked_at is not None:
+        raise Forbidden("this API client is revoked")
+    agent = ctx.session.get(Agent, client.agent_id) if client.agent_id is not None else None
+    if agent is None:
+        raise Forbidden("this API client is not registered for a contracted agent")
+    if not agent.enabled:
+        raise Forbidden(f"agent {agent.code} is not enabled")
+    return client, agent
+
+
+def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None) -> dict[str, Any]:
+    """Store an agent's batch (``POST /settlements``): all records or none.
+
+    Args:
+        actor: the signed client (``Actor(kind="client")``).
+        body: the decoded JSON ``{"batch_id", "records": [...]}``.
+        raw: the request body as received; archived (sealed) before anything is checked.
+
+    Returns:
+        ``{"batch_id", "records", "new_records", "duplicate_records"}``.
+
+    Raises:
+        Forbidden: not an agent client, or its agent is not contracted/enabled.
+        InvalidInput: the batch or any record is invalid; ``details["errors"]`` lists
+            ``{"index", "field", "message"}`` for every problem.
+        Conflict: a ``record_id`` the client used before with other content, or a ``batch_id`` reused for
+            other records.
+    """
+    sha = archive.archive_bytes(ctx, raw).sha256 if raw is not None else None
+    client, agent = _client_and_agent(ctx, actor)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object {batch_id, records}", field="body")
+    batch_ref = body.get("batch_id")
+    records = body.get("records")
+    problems: list[dict[str, Any]] = []
+    if not isinstance(batch_ref, str) or not _BATCH_ID.match(batch_ref):
+        problems.append(
+            {"index": None, "field": "batch_id", "message": "must be 1-128 printable ASCII characters"}
+        )
+    if not isinstance(records, list) or not records:
+        problems.append({"index": None, "field": "records", "message": "must be a non-empty list"})
+    elif len(records) > MAX_POST_RECORDS:
+        problems.append(
+            {"index": None, "field": "records", "message": f"at most {MAX_POST_RECORDS} records per batch"}
+        )
+    for unknown in sorted(set(body) - {"batch_id", "records"}):
+        problems.append({"index": None, "field": unknown, "message": "is not a field of a batch"})
+    if problems:
+        raise InvalidInput("the batch is not valid", details={"errors": problems})
+    assert isinstance(records, list) and isinstance(batch_ref, str)
+    checked: list[_PostRecord] = []
+    seen_ids: dict[str, int] = {}
+    for index, item in enumerate(records):
+        rec = _check_post_record(index, item, agent, problems)
+        if rec is None:
+            continue
+        if rec.record_id in seen_ids:
+            problems.append(
+                {"index": index, "field": "record_id", "message": f"also at index {seen_ids[rec.record_id]}"}
+            )
+            continue
+        seen_ids[rec.record_id] = index
+        checked.append(rec)
+    if problems:
+        raise InvalidInput(
+            f"{len({p['index'] for p in problems})} of {len(records)} records are not valid; "
+            "the batch is rejected",
+            details={"errors": problems},
+        )
+    try:
+        return _store_post(ctx, client, agent, batch_ref, checked, sha)
+    except sa.exc.IntegrityError:
+        # A concurrent post of the same record_id or batch_id won the race; the client retries and gets
+        # the duplicate (or the conflict) from the committed state.
+        raise Conflict("a concurrent request stored some of these records; retry") from None
+
+
+@mutation("settlement_batch.post")
+def _store_post(
+    ctx: Context,
+    client: ApiClient,
+    agent: Agent,
+    batch_ref: str,
+    records: list[_PostRecord],
+    sha: str | None,
+) -> dict[str, Any]:
+    assert client.id is not None and agent.id is not None
+    table = SettlementRecord.__table__  # type: ignore[attr-defined]
+    known: dict[str, Any] = {}
+    ids = [r.record_id for r in records]
+    for start in range(0, len(ids), 500):
+        rows = ctx.session.execute(
+            sa.select(table).where(
+                table.c.client_id == client.id, table.c.record_id.in_(ids[start : start + 500])
+            )
+        ).all()
+        known.update({row.record_id: row for row in rows})
+    fresh: list[_PostRecord] = []
+    for rec in records:
+        row = known.get(rec.record_id)
+        if row is None:
+            fresh.append(rec)
+        elif _stored_content(row) != rec.content():
+            raise Conflict(
+                f"record_id {rec.record_id} was posted before with different content",
+                field="record_id",
+                details={"record_id": rec.record_id},
+            )
+    batch = ctx.session.exec(
+        select(SettlementBatch).where(
+            SettlementBatch.client_id == client.id, SettlementBatch.batch_ref == batch_ref
+        )
+    ).first()
+    if batch is not None:
+        if fresh:
+            raise Conflict(
+                f"batch_id {batch_ref} was used before for other records",
+                field="batch_id",
+                details={"batch_id": batch_ref},
+            )
+        # The same batch again: a no-op, reported like the first delivery with nothing new.
+        ctx.record(
+            "settlement_batch.repost", "settlement_batch", batch.id, batch_id=batch_ref, records=len(records)
+        )
+        return {
+            "batch_id": batch_ref,
+            "records": len(records),
+            "new_records": 0,
+            "duplicate_records": len(records),
+        }
+    received_at = ctx.now()
+    received_date = japan_date(received_at)
+    batch = SettlementBatch(
+        client_id=client.id,
+        agent_id=agent.id,
+        batch_ref=batch_ref,
+        sha256=sha,
+        received_at=received_at,
+        received_date=received_date,
+        records=len(records),
+        new_records=len(fresh),
+        duplicate_records=len(records) - len(fresh),
+        amount=sum(r.amount for r in records),
+    )
+    ctx.session.add(batch)
+    ctx.session.flush()
+    index_of = {r.record_id: i for i, r in enumerate(records)}
+    values: list[dict[str, Any]] = []
+    for rec in fresh:
+        parsed = cvs.parse(rec.barcode)
+        values.append(
+            {
+                "batch_id": batch.id,
+                "line_no": index_of[rec.record_id] + 1,
+                "agent_id": agent.id,
+                "kind": rec.kind,
+                "kind_code": _KIND_CODE[rec.kind],
+                "barcode": rec.barcode,
+                "issuer_prefix": parsed.issuer_prefix,
+                "consignor_code": parsed.consignor_code,
+                "payment_number": parsed.payment_number,
+                "reissue_count": parsed.reissue_count,
+                "barcode_expiry": parsed.expiry,
+                "amount": rec.amount,
+                "paid_at": rec.paid_at.astimezone(UTC),
+                "paid_date": japan_date(rec.paid_at),
+                "channel_code": rec.channel_code,
+                "store_code": rec.store_code,
+                "transfer_date": rec.transfer_date,
+                "accounting_date": rec.accounting_date,
+                "capture_date": rec.capture_date,
+                "postal_correction": False,
+                "identity": f"post:{client.id}:{rec.record_id}",
+                "occurrence": 1,
+                "client_id": client.id,
+                "record_id": rec.record_id,
+                "received_at": received_at,
+                "received_date": received_date,
+            }
+        )
+    if values:
+        ctx.session.execute(sa.insert(table), values)
+    ctx.record(
+        "settlement_batch.post",
+        "settlement_batch",
+        batch.id,
+        batch_id=batch_ref,
+        client=client.key_id,
+        agent=agent.code,
+        sha256=sha,
+        records=batch.records,
+        new_records=batch.new_records,
+        duplicate_records=batch.duplicate_records,
+        amount=batch.amount,
+    )
+    return {
+        "batch_id": batch_ref,
+        "records": batch.records,
+        "new_records": batch.new_records,
+        "duplicate_records": batch.duplicate_records,
+    }
+
+
+def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = None) -> dict[str, Any]:
+    """A batch and its records' states (``GET /settlements/{batch_id}``).
+
+    A client sees only its own batches (another client's is "not found"); finance and accounting see any,
+    naming the client with ``key_id`` when two clients used the same ``batch_id``.
+
+    ``state`` is the record's kind for now (``preliminary``, ``confirmed``, ``cancellation``); reconciliation
+    refines it into payment states.
+    """
+    stmt = select(SettlementBatch, ApiClient).join(ApiClient, ApiClient.id == SettlementBatch.client_id)  # type: ignore[arg-type]
+    stmt = stmt.where(SettlementBatch.batch_ref == batch_ref)
+    if actor.kind == "client":
+        stmt = stmt.where(SettlementBatch.client_id == actor.client_id)
+    elif not actor.has_role("finance", "accounting"):
+        raise Forbidden("this needs one of the roles: finance, accounting")
+    if key_id is not None:
+        stmt = stmt.where(ApiClient.key_id == key_id)
+    found = ctx.session.exec(stmt).all()
+    if not found:
+        raise NotFound(f"batch {batch_ref} not found", field="batch_id")
+    if len(found) > 1:
+        raise Conflict(
+            f"batch_id {batch_ref} was used by several clients; name one with ?key_id=",
+            field="batch_id",
+            details={"key_ids": sorted(c.key_id for _, c in found)},
+        )
+    batch, client = found[0]
+    agent = ctx.session.get(Agent, batch.agent_id)
+    rows = ctx.session.exec(
+        select(SettlementRecord)
+        .where(SettlementRecord.batch_id == batch.id)
+        .order_by(SettlementRecord.line_no)  # type: ignore[arg-type]
+    ).all()
+    return {
+        "batch_id": batch.batch_ref,
+        "key_id": client.key_id,
+        "agent_code": agent.code if agent else None,
+        "received_at": batch.received_at.astimezone(UTC).isoformat(),
+        "received_date": batch.received_date.isoformat(),
+        "records": batch.records,
+        "new_records": batch.new_records,
+        "duplicate_records": batch.duplicate_records,
+        "amount": batch.amount,
+        "items": [
+            {
+                "record_id": r.record_id,
+                "kind": r.kind,
+                "state": r.kind,
+                "barcode": r.barcode,
+                "payment_number": r.payment_number,
+                "amount": r.amount,
+                "paid_at": r.paid_at.astimezone(JST).isoformat(),
+                "channel_code": r.channel_code,
+                "store_code": r.store_code,
+                "transfer_date": r.transfer_date.isoformat() if r.transfer_date else None,
+            }
+            for r in rows
+        ],
+    }
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """Decode a JSON request body; a 422 naming ``body`` when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
+        raise InvalidInput(f"the body is not JSON: {ex}", field="body") from None
+
+
+__all__ = ["MAX_POST_RECORDS", "ingest_post", "parse_json_body", "show_batch"]

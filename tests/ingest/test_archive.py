@@ -1,0 +1,81 @@
+"""The archive of originals: sealed, content-addressed, never overwritten, returned byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from gateway.crypto import DecryptionError
+from gateway.errors import InvalidInput
+from gateway.errors import NotFound
+from gateway.services import archive
+from gateway.services import ingest
+from tests.ingest.conftest import ADAPTER_DATA
+
+
+def test_multi_mib_original_round_trips_byte_for_byte(ctx, tmp_path):
+    data = os.urandom(3 * (1 << 20) + 12345)  # several 1 MiB segments and a partial one
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+
+    stored = archive.archive_file(ctx, path)
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert (stored.sha256, stored.size, stored.created) == (sha, len(data), True)
+    assert stored.path == tmp_path / "archive" / sha[:2] / f"{sha}.kga"
+    assert b"".join(archive.read_original(ctx, sha)) == data
+    sealed = stored.path.read_bytes()
+    assert data[:4096] not in sealed and data[-4096:] not in sealed
+    assert not list(stored.path.parent.glob(".incoming-*")) and not list(
+        (tmp_path / "archive").glob(".incoming-*")
+    )
+
+
+def test_empty_original_round_trips(ctx):
+    stored = archive.archive_bytes(ctx, b"")
+    assert stored.sha256 == hashlib.sha256(b"").hexdigest()
+    assert b"".join(archive.read_original(ctx, stored.sha256)) == b""
+
+
+def test_an_archived_original_is_never_overwritten(ctx, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"same bytes")
+    first = archive.archive_file(ctx, path)
+    sealed = first.path.read_bytes()
+    mtime = first.path.stat().st_mtime_ns
+
+    again = archive.archive_file(ctx, path)
+
+    assert again.created is False and again.path == first.path
+    assert first.path.read_bytes() == sealed and first.path.stat().st_mtime_ns == mtime
+
+
+def test_bank_file_archive_holds_no_clear_text_remitter_name(ctx):
+    path = ADAPTER_DATA / "zengin_transfer" / "20261204_transfer.txt"
+    raw = path.read_bytes()
+    name = "ﾔﾏﾀﾞ ﾀﾛｳ".encode("cp932")
+    assert name in raw  # the original carries a person's name…
+    result = ingest.ingest_file(ctx, path)
+    sealed = archive.archive_path(ctx, result.sha256).read_bytes()
+    assert name not in sealed and "ﾔﾏﾀﾞ".encode() not in sealed  # …the archive does not
+    assert b"".join(archive.read_original(ctx, result.sha256)) == raw
+
+
+def test_unknown_and_malformed_hashes(ctx):
+    with pytest.raises(NotFound):
+        archive.read_original(ctx, "0" * 64)
+    with pytest.raises(InvalidInput):
+        archive.read_original(ctx, "../../etc/passwd")
+
+
+def test_a_tampered_archive_does_not_decrypt(ctx, tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"x" * 5000)
+    stored = archive.archive_file(ctx, path)
+    sealed = bytearray(stored.path.read_bytes())
+    sealed[100] ^= 1
+    stored.path.write_bytes(bytes(sealed))
+    with pytest.raises(DecryptionError):
+        b"".join(archive.read_original(ctx, stored.sha256))
