@@ -16,6 +16,11 @@ Usage (from the repository root)::
 4. With ``--postgres URL`` (a server URL, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``): the
    same ingest into a fresh PostgreSQL database through ``COPY`` (the database is dropped afterwards).
 
+5. With ``--reconcile`` (issue 4): the file holds one preliminary and one confirmed record for each of
+   ``records / 2`` slips (claims and slips are bulk-inserted first, untimed), and after the ingest a third
+   child runs ``gateway.services.reconcile.run`` on that database (timed): 500,000 preliminary payments
+   created, 500,000 confirmations paired rank to rank, checks, slip and claim statuses, remittances.
+
 Peak RSS is each child's own maximum resident set (``os.wait4``), so it includes the interpreter and, for
 the ingest, the imported gateway. Targets (issue 3): ingest time ≤ 3 × baseline, peak RSS ≤ 300 MB.
 """
@@ -98,7 +103,51 @@ def rows(count: int) -> Iterator[Row]:
         )
 
 
-def write_file(path: Path, count: int) -> None:
+SLIP_EXPIRY = datetime.date(2027, 1, 31)
+SLIP_DUE = datetime.date(2027, 1, 4)
+
+
+def slip_barcodes(count: int) -> Iterator[tuple[int, str, str, int]]:
+    """(claim serial, payment number, barcode, amount) of ``count`` synthetic single-slip claims."""
+    from barcodes import cvs
+
+    for serial in range(1, count + 1):
+        number = cvs.compose_payment_number(2026, serial, 1)
+        amount = 1_000 + (serial * 7919) % 299_000
+        barcode = cvs.compose(
+            issuer_prefix="9" + AGENT,
+            consignor_code=CONSIGNOR,
+            payment_number=number,
+            reissue_count=0,
+            expiry=SLIP_EXPIRY,
+            amount=amount,
+        )
+        yield serial, number, barcode, amount
+
+
+def matchable_rows(count: int) -> Iterator[Row]:
+    """One preliminary and, five days later in the file, one confirmed record per slip."""
+    start = datetime.datetime(2026, 11, 1, 8, 0, tzinfo=JST)
+    slips = count // 2
+    for kind in ("01", "02"):
+        for serial, _number, barcode, _amount in slip_barcodes(slips):
+            paid_at = start + datetime.timedelta(minutes=(serial * 37) % (25 * 24 * 60))
+            paid_day = paid_at.date()
+            transfer = paid_day + datetime.timedelta(days=9) if kind == "02" else None
+            channel = CHANNELS[serial % len(CHANNELS)]
+            yield Row(
+                kind_code=kind,
+                barcode=barcode,
+                paid_at=paid_at,
+                channel_code=channel,
+                store_code="0000000" if channel >= "0780" else f"{(serial * 31) % 10_000_000:07d}",
+                transfer_date=transfer,
+                accounting_date=transfer,
+                capture_date=paid_day + datetime.timedelta(days=1),
+            )
+
+
+def write_file(path: Path, count: int, matchable: bool = False) -> None:
     from adapters import fixed120
 
     with open(path, "wb", buffering=1 << 20) as out:
@@ -108,8 +157,89 @@ def write_file(path: Path, count: int) -> None:
             agent_code=AGENT,
             consignor_code=CONSIGNOR,
             consignor_name="ﾍﾞﾝﾁﾏｰｸ",
-            records=rows(count),
+            records=matchable_rows(count) if matchable else rows(count),
         )
+
+
+def insert_claims_and_slips(ctx: Any, count: int) -> None:
+    """Bulk-insert ``count`` claims of one synthetic debtor, each with one live slip (set-up, untimed)."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from gateway import pii
+    from gateway.models import Claim
+    from gateway.models import Slip
+
+    debtor, _ = pii.upsert_debtor(ctx, pii.DebtorData(ref="BENCH", name="見本 ベンチ"))
+    now = datetime.datetime(2026, 10, 30, tzinfo=datetime.UTC)
+    claims, slips = [], []
+    for serial, number, barcode, amount in slip_barcodes(count):
+        claims.append(
+            {
+                "id": serial,
+                "number": f"B-{serial:07d}",
+                "legal_basis": "art63",
+                "amount": amount,
+                "original_amount": amount,
+                "fiscal_year": 2026,
+                "status": "open",
+                "debtor_id": debtor.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        slips.append(
+            {
+                "claim_id": serial,
+                "payment_number": number,
+                "instalment": 1,
+                "reissue_count": 0,
+                "amount": amount,
+                "due_date": SLIP_DUE,
+                "barcode_expiry": SLIP_EXPIRY,
+                "barcode": barcode,
+                "status": "issued",
+                "token_hash": hashlib.sha256(number.encode()).hexdigest(),
+                "enc_token": "v1:bench",
+                "issued_at": now,
+                "issued_on": now.date(),
+                "status_changed_at": now,
+            }
+        )
+        if len(claims) >= CHUNK:
+            ctx.session.execute(sa.insert(Claim.__table__), claims)
+            ctx.session.execute(sa.insert(Slip.__table__), slips)
+            claims, slips = [], []
+    if claims:
+        ctx.session.execute(sa.insert(Claim.__table__), claims)
+        ctx.session.execute(sa.insert(Slip.__table__), slips)
+    ctx.session.commit()
+
+
+def child_reconcile(workdir: Path, url: str) -> dict[str, Any]:
+    """``reconcile.run`` on the database the ingest child filled (timed)."""
+    from gateway.context import Actor
+    from gateway.runtime import Runtime
+    from gateway.services import reconcile
+
+    key = base64.urlsafe_b64encode(b"b" * 32).decode()
+    runtime = Runtime.load(_settings(url, workdir, key))
+    with runtime.context(Actor(kind="cli", name="bench")) as ctx:
+        records = ctx.session.execute(
+            __import__("sqlalchemy").text("SELECT count(*) FROM settlement_records")
+        ).scalar_one()
+        began, cpu = time.perf_counter(), time.process_time()
+        result = reconcile.run(ctx, datetime.date(2026, 12, 1))
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+        again = reconcile.run(ctx, datetime.date(2026, 12, 1))
+    return {
+        "records": records,
+        "seconds": elapsed,
+        "cpu": cpu,
+        "result": result.as_json(),
+        "rerun": again.as_json(),
+    }
 
 
 # -- children
@@ -174,8 +304,9 @@ def _settings(url: str, workdir: Path, key: str) -> Any:
     )
 
 
-def child_ingest(path: Path, workdir: Path, url: str) -> dict[str, Any]:
-    """A fresh migrated database, agent 12345, then ``ingest_file`` (timed)."""
+def child_ingest(path: Path, workdir: Path, url: str, slips: int = 0) -> dict[str, Any]:
+    """A fresh migrated database, agent 12345 (and ``slips`` claims with a slip each), then ``ingest_file``
+    (timed)."""
     from gateway import migrate
     from gateway.context import Actor
     from gateway.crypto import Keyring
@@ -188,7 +319,12 @@ def child_ingest(path: Path, workdir: Path, url: str) -> dict[str, Any]:
     migrate.check_fingerprint(url, Keyring.from_data_key(key).fingerprint)
     runtime = Runtime.load(_settings(url, workdir, key))
     with runtime.context(Actor(kind="cli", name="bench")) as ctx:
-        agents.add_agent(ctx, agents.AgentInput(code=AGENT, name="bench agent", consignor_code=CONSIGNOR))
+        agents.add_agent(
+            ctx,
+            agents.AgentInput(code=AGENT, name="bench agent", consignor_code=CONSIGNOR, channels=CHANNELS),
+        )
+        if slips:
+            insert_claims_and_slips(ctx, slips)
         began, cpu = time.perf_counter(), time.process_time()
         result = ingest.ingest_file(ctx, path)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -228,22 +364,27 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="write the file (and databases) here and keep them")
     parser.add_argument("--postgres", metavar="URL", help="also measure the COPY path on this server")
+    parser.add_argument(
+        "--reconcile", action="store_true", help="matchable data, then time reconciliation too"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         if kind == "baseline":
             doc = child_baseline(Path(rest[0]), Path(rest[1]))
+        elif kind == "reconcile":
+            doc = child_reconcile(Path(rest[0]), rest[1])
         else:
-            doc = child_ingest(Path(rest[0]), Path(rest[1]), rest[2])
+            doc = child_ingest(Path(rest[0]), Path(rest[1]), rest[2], int(rest[3]) if len(rest) > 3 else 0)
         print(json.dumps(doc))
         return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        path = workdir / f"bench-ingest-{args.records}.txt"
+        path = workdir / f"bench-{'reconcile' if args.reconcile else 'ingest'}-{args.records}.txt"
         began = time.perf_counter()
-        write_file(path, args.records)
+        write_file(path, args.records, matchable=args.reconcile)
         size = path.stat().st_size / 1e6
         print(f"wrote {args.records:,} records ({size:.1f} MB) in {time.perf_counter() - began:.1f} s")
         base_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="baseline-"))
@@ -251,16 +392,36 @@ def main() -> None:
         _report("baseline sqlite3.executemany", base, base_rss)
         ingest_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="ingest-"))
         url = f"sqlite:///{ingest_dir / 'gateway.sqlite3'}"
-        got, rss = run_child("ingest", str(path), str(ingest_dir), url)
+        slips = str(args.records // 2 if args.reconcile else 0)
+        got, rss = run_child("ingest", str(path), str(ingest_dir), url, slips)
         _report("ingest_file (SQLite)", got, rss, base)
         ratio = got["seconds"] / base["seconds"]
         verdict = "met" if ratio <= 3 and rss <= 300 else "NOT met"
         print(f"targets (≤ 3 × baseline, ≤ 300 MB peak RSS): {verdict} ({ratio:.2f} ×, {rss:.0f} MiB)")
+        if args.reconcile:
+            _reconcile("SQLite", ingest_dir, url, got, base, rss)
         if args.postgres:
-            _postgres(args.postgres, path, workdir, base)
+            _postgres(args.postgres, path, workdir, base, slips)
 
 
-def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any]) -> None:
+def _reconcile(
+    label: str, workdir: Path, url: str, ingested: dict[str, Any], base: dict[str, Any], ingest_rss: float
+) -> None:
+    rec, rss = run_child("reconcile", str(workdir), url)
+    _report(f"reconcile.run ({label})", rec, rss, base)
+    print(f"  run: {json.dumps(rec['result'])}")
+    print(f"  rerun (must be all zeros): {json.dumps(rec['rerun'])}")
+    total = ingested["seconds"] + rec["seconds"]
+    ratio = total / base["seconds"]
+    peak = max(rss, ingest_rss)
+    verdict = "met" if ratio <= 3 and peak <= 300 else "NOT met"
+    print(
+        f"ingest + reconcile ({label}): {total:.2f} s = {ratio:.2f} × baseline, peak RSS {peak:.0f} MiB; "
+        f"targets (≤ 3 ×, ≤ 300 MB): {verdict}"
+    )
+
+
+def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any], slips: str = "0") -> None:
     import sqlalchemy as sa
 
     name = f"gw_bench_{uuid.uuid4().hex[:8]}"
@@ -270,8 +431,10 @@ def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any]) 
     try:
         url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
         pg_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="ingest-pg-"))
-        got, rss = run_child("ingest", str(path), str(pg_dir), url)
+        got, rss = run_child("ingest", str(path), str(pg_dir), url, slips)
         _report("ingest_file (PostgreSQL COPY)", got, rss, baseline)
+        if slips != "0":
+            _reconcile("PostgreSQL", pg_dir, url, got, baseline, rss)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

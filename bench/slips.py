@@ -27,7 +27,9 @@ from gateway.context import Actor
 from gateway.db import dispose_engines
 from gateway.runtime import Runtime
 
-HEADER = "number,legal_basis,amount,fiscal_year,debtor_ref,debtor_name,postal_code,debtor_address,decided_on\n"
+HEADER = (
+    "number,legal_basis,amount,fiscal_year,debtor_ref,debtor_name,postal_code,debtor_address,decided_on\n"
+)
 
 
 def claims_csv(n: int) -> bytes:
@@ -35,8 +37,10 @@ def claims_csv(n: int) -> bytes:
     out.write(HEADER)
     for i in range(1, n + 1):
         amount = 5_000 + (i % 50) * 1_000
-        out.write(f"B-{i:06d},art63,{amount},2026,REF{i:07d},見本 {i:06d},999-{i % 10000:04d},"
-                  f"見本県見本市中央{i % 9 + 1}丁目{i % 30 + 1}番,2026-11-01\n")
+        out.write(
+            f"B-{i:06d},art63,{amount},2026,REF{i:07d},見本 {i:06d},999-{i % 10000:04d},"
+            f"見本県見本市中央{i % 9 + 1}丁目{i % 30 + 1}番,2026-11-01\n"
+        )
     return out.getvalue().encode()
 
 
@@ -49,10 +53,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
-        settings = load_settings(environ={}, overrides={
-            "database_url": url, "instance_dir": tmp,
-            "data_key": base64.urlsafe_b64encode(os.urandom(32)).decode(), "secret_key": "bench",
-        })
+        settings = load_settings(
+            environ={},
+            overrides={
+                "database_url": url,
+                "instance_dir": tmp,
+                "data_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                "secret_key": "bench",
+            },
+        )
         migrate.upgrade(url)
         runtime = Runtime.load(settings)
         from gateway.services import claims as claim_service
@@ -80,11 +89,19 @@ def main() -> None:
         dispose_engines()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"database                  {url.split(':')[0]}")
-        print(f"claims imported           {args.claims:>8}  in {t_import:7.2f} s  ({args.claims / t_import:8.0f}/s)")
-        print(f"slips issued              {args.claims:>8}  in {t_issue:7.2f} s  ({args.claims / t_issue:8.0f}/s, "
-              f"{t_issue / args.claims * 1000:.2f} ms each)")
-        print(f"batch printed             {result['pages']:>8} pages, {result['envelopes']} envelopes in "
-              f"{t_print:7.2f} s  ({t_print / max(result['pages'], 1) * 1000:.1f} ms/page)")
+        print(
+            f"claims imported           {args.claims:>8}  in {t_import:7.2f} s  "
+            f"({args.claims / t_import:8.0f}/s)"
+        )
+        print(
+            f"slips issued              {args.claims:>8}  in {t_issue:7.2f} s  "
+            f"({args.claims / t_issue:8.0f}/s, "
+            f"{t_issue / args.claims * 1000:.2f} ms each)"
+        )
+        print(
+            f"batch printed             {result['pages']:>8} pages, {result['envelopes']} envelopes in "
+            f"{t_print:7.2f} s  ({t_print / max(result['pages'], 1) * 1000:.1f} ms/page)"
+        )
         print(f"peak RSS                  {rss:8.0f} MB")
 
 

@@ -53,8 +53,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, runtime: Runtime
     app.register_blueprint(payer.bp)
     if settings.mode == "full":
         from gateway import staff
+        from gateway import staff_exceptions
 
         app.register_blueprint(staff.bp)
+        app.register_blueprint(staff_exceptions.bp)
     _register_error_handlers(app)
     return app
 

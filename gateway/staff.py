@@ -29,6 +29,45 @@ from gateway.web import runtime
 bp = Blueprint("staff", __name__)
 CLAIM_READERS = ("finance", "approver", "accounting", "auditor")
 
+LABELS = {
+    # claim and slip statuses
+    "open": "未納",
+    "paid": "完納",
+    "overpaid": "過納",
+    "written_off": "不納欠損",
+    "extinguished": "消滅",
+    "cancelled": "取消",
+    "issued": "有効",
+    "superseded": "再発行済",
+    "void": "無効",
+    # payment states
+    "preliminary": "速報",
+    "confirmed": "確報",
+    # legal bases (shown to staff only; never printed)
+    "art63": "第63条返還金",
+    "art77": "第77条徴収金",
+    "art77_2": "第77条の2徴収金",
+    "art78": "第78条徴収金",
+    "unjust_enrichment": "不当利得",
+    "benefit_return": "給付金返還",
+    "other": "その他",
+}
+
+
+@bp.app_template_filter("ja")
+def ja_label(value: str | None) -> str:
+    """The Japanese label staff read for a status or legal basis (the code itself when unknown)."""
+    return LABELS.get(value or "", value or "")
+
+
+@bp.app_template_filter("jst")
+def jst_minutes(value: str | None) -> str:
+    """An ISO timestamp as Japan date and time to the minute: 2026-11-02 08:08."""
+    if not value:
+        return ""
+    at = datetime.datetime.fromisoformat(value)
+    return at.astimezone(datetime.timezone(datetime.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M")
+
 
 def _actor_or_login() -> Actor | WerkzeugResponse:
     actor = current_actor()
@@ -174,3 +213,68 @@ def slip_pdf(slip_number: str) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+# -- reports (issue 4): the daily report and the arrears list
+
+REPORT_READERS = ("finance", "accounting", "auditor")
+
+
+@bp.get("/staff/reports/daily")
+def report_daily_index() -> Any:
+    """The date picker's target: ``?date=YYYY-MM-DD``, else yesterday (Japan)."""
+    from gateway.services import reports
+
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role(*REPORT_READERS):
+        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+    text = request.args.get("date")
+    day = reports.parse_day(text) if text else ctx().today() - datetime.timedelta(days=1)
+    return redirect(url_for("staff.report_daily", day=day.isoformat()))
+
+
+@bp.get("/staff/reports/daily/<day>")
+def report_daily(day: str) -> Any:
+    """The daily report of one received date, with the 30-day chart and links to the previous/next day."""
+    from gateway.services import reports
+
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role(*REPORT_READERS):
+        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+    c = ctx()
+    date = reports.parse_day(day)
+    doc = reports.daily(c, date)
+    today = c.today()
+    following = date + datetime.timedelta(days=1)
+    return render_template(
+        "staff/report_daily.html",
+        actor=actor,
+        today=today.isoformat(),
+        prev_day=(date - datetime.timedelta(days=1)).isoformat(),
+        next_day=following.isoformat() if following <= today else None,
+        **reports.daily_page_context(doc, reports.history(c, date)),
+    )
+
+
+@bp.get("/staff/reports/arrears")
+def report_arrears() -> Any:
+    """Claims past due and unpaid as of ``?as_of=`` (default today), for the office's own follow-up."""
+    from gateway.services import reports
+
+    actor = _actor_or_login()
+    if not isinstance(actor, Actor):
+        return actor
+    if not actor.has_role(*REPORT_READERS):
+        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+    c = ctx()
+    text = request.args.get("as_of")
+    as_of = reports.parse_day(text, "as_of") if text else c.today()
+    doc = reports.arrears_json(c, as_of)
+    c.commit()  # writes the pii.view audit event
+    response = Response(render_template("staff/report_arrears.html", actor=actor, doc=doc))
+    response.headers["Cache-Control"] = "no-store"
+    return response

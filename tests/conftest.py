@@ -120,9 +120,11 @@ def _truncate_pg(url: str) -> None:
         keep = {"alembic_version", "meta"}
         tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in keep]
         with engine.connect() as conn:
-            sequences = conn.execute(
-                sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
-            ).scalars().all()
+            sequences = (
+                conn.execute(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+                .scalars()
+                .all()
+            )
         statements = [f"DELETE FROM {t}" for t in tables]
         statements += [f"SELECT setval('{seq}', 1, false)" for seq in sequences]
         statements.append("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" + "0" * 64 + "')")
@@ -273,7 +275,7 @@ def live_server(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def chromium():  # type: ignore[no-untyped-def]
-    """Headless Chromium through Playwright (Debian's /usr/bin/chromium; install with apt-get install chromium)."""
+    """Headless Chromium through Playwright (Debian's /usr/bin/chromium: apt-get install chromium)."""
     import shutil
 
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -282,8 +284,14 @@ def chromium():  # type: ignore[no-untyped-def]
         try:
             browser = p.chromium.launch(
                 executable_path=executable,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
             )
         except Exception as ex:  # launching is the only way to know a usable browser is there
             pytest.skip(f"no headless Chromium: {ex}")

@@ -97,3 +97,13 @@ def test_tokens_are_unguessable_and_distinct(ctx, slip):
     assert first != second
     assert len(first) >= 32
     assert slip.payment_number not in first
+
+
+def test_paid_slip_is_404_from_the_moment_money_is_pending(ctx, client, slip):
+    path = _path(ctx, slip)
+    from gateway.services import ledger
+
+    ledger.record_payment(
+        ctx, slip.slip_number, 12_345, datetime.date(2026, 11, 27), "window", "paid at counter"
+    )
+    assert client.get(path).status_code == 404

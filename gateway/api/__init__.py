@@ -71,7 +71,11 @@ def init_app(app: Flask) -> GatewayApi:
         },
     )
     from gateway.api import claims
+    from gateway.api import exceptions
     from gateway.api import jobs
+    from gateway.api import payments
+    from gateway.api import reconciliation
+    from gateway.api import reports
     from gateway.api import settlements
     from gateway.api import slips
 
@@ -82,5 +86,9 @@ def init_app(app: Flask) -> GatewayApi:
         api.register_blueprint(claims.bp)
         api.register_blueprint(slips.bp)
         api.register_blueprint(settlements.agents_bp)
+        api.register_blueprint(reports.bp)
+        api.register_blueprint(exceptions.bp)
+        api.register_blueprint(payments.bp)
+        api.register_blueprint(reconciliation.bp)
         api.register_blueprint(jobs.bp)
     return api

@@ -18,6 +18,13 @@ from gateway.models.core import JobRun
 from gateway.models.core import Meta
 from gateway.models.core import User
 from gateway.models.fetch import FetchedFile
+from gateway.models.recon import AccountingEntry
+from gateway.models.recon import ClaimStatusLog
+from gateway.models.recon import ExceptionAction
+from gateway.models.recon import Payment
+from gateway.models.recon import ReconException
+from gateway.models.recon import Refund
+from gateway.models.recon import Remittance
 from gateway.models.settlement import Agent
 from gateway.models.settlement import AgentFee
 from gateway.models.settlement import ApiClient
@@ -30,6 +37,7 @@ from gateway.models.settlement import UsedSignature
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccountingEntry",
     "Agent",
     "AgentFee",
     "ApiClient",
@@ -39,13 +47,19 @@ __all__ = [
     "BankRecord",
     "Claim",
     "ClaimAdjustment",
+    "ClaimStatusLog",
     "Debtor",
+    "ExceptionAction",
     "FetchedFile",
     "IdempotencyKey",
     "JobRun",
     "Meta",
+    "Payment",
     "PrintBatch",
     "PrintBatchItem",
+    "ReconException",
+    "Refund",
+    "Remittance",
     "SettlementBatch",
     "SettlementFile",
     "SettlementRecord",

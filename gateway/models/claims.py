@@ -100,7 +100,8 @@ class Slip(SQLModel, table=True):
     due_date: datetime.date
     barcode_expiry: datetime.date
     barcode: str = Field(max_length=44, unique=True)
-    status: str = Field(default="issued", max_length=16, index=True)
+    status: str = Field(default="issued", max_length=16)
+    """Not indexed (dropped in 0003): hardly selective, and every payment moves it."""
     token_hash: str = Field(max_length=64, unique=True)
     enc_token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     issued_at: datetime.datetime = created_at_field()

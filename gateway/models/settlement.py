@@ -254,6 +254,12 @@ class SettlementRecord(SQLModel, table=True):
             sqlite_where=sa.text("batch_id IS NOT NULL"),
             postgresql_where=sa.text("batch_id IS NOT NULL"),
         ),
+        sa.Index(
+            "ix_settlement_records_unprocessed",
+            "processed_at",
+            sqlite_where=sa.text("processed_at IS NULL"),
+            postgresql_where=sa.text("processed_at IS NULL"),
+        ),
         # Reconciliation's three-way match (migration 0003): confirmed records per agent and transfer date.
         sa.Index(
             "ix_settlement_records_agent_transfer",
@@ -291,7 +297,9 @@ class SettlementRecord(SQLModel, table=True):
     record_id: str | None = Field(default=None, max_length=128)
     received_at: datetime.datetime
     received_date: datetime.date = Field(index=True)
-    processed_at: datetime.datetime | None = Field(default=None, index=True)
+    processed_at: datetime.datetime | None = None
+    """Indexed only while NULL (migration 0003): reconciliation finds new records, and marking one processed
+    removes its entry instead of moving it."""
 
 
 class BankRecord(SQLModel, table=True):

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from gateway.context import Context
 from gateway.models import Claim
-from gateway.models import Slip
 
 
 @dataclass(frozen=True)
@@ -36,38 +35,35 @@ class Balance:
         return max(0, self.balance - self.live_slip_amount)
 
 
-def _payment_sums(ctx: Context, claim_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """(paid, pending, refunded) per claim; extended by the payments ledger."""
-    from gateway.services import ledger
-
-    return ledger.payment_sums(ctx, claim_ids)
+# One statement for any number of claims, built once. A slip whose payment number already has preliminary or
+# confirmed money is not live debt: that money counts as pending/paid instead.
+_BALANCES = sa.text(
+    """
+    SELECT c.id,
+        (SELECT COALESCE(sum(p.amount), 0) FROM payments p WHERE p.claim_id = c.id AND p.state = 'confirmed'),
+        (SELECT COALESCE(sum(p.amount), 0) FROM payments p
+          WHERE p.claim_id = c.id AND p.state = 'preliminary'),
+        (SELECT COALESCE(sum(f.amount), 0) FROM refunds f WHERE f.claim_id = c.id AND f.status = 'refunded'),
+        (SELECT COALESCE(sum(s.amount), 0) FROM slips s
+          WHERE s.claim_id = c.id AND s.status = 'issued'
+            AND NOT EXISTS (SELECT 1 FROM payments q
+                            WHERE q.payment_number = s.payment_number AND q.state <> 'cancelled'))
+    FROM claims c WHERE c.id IN :ids
+    """
+).bindparams(sa.bindparam("ids", expanding=True))
 
 
 def balances(ctx: Context, claims: Iterable[Claim]) -> dict[int, Balance]:
-    """Balances for several claims with two aggregate queries."""
-    claims = list(claims)
-    ids = [c.id for c in claims if c.id is not None]
-    if not ids:
-        return {}
-    live = dict(
-        ctx.session.execute(
-            sa.select(Slip.claim_id, sa.func.sum(Slip.amount))
-            .where(Slip.claim_id.in_(ids), Slip.status == "issued")  # type: ignore[attr-defined]
-            .group_by(Slip.claim_id)
-        ).all()
-    )
-    sums = _payment_sums(ctx, ids)
-    out = {}
-    for claim in claims:
-        assert claim.id is not None
-        paid, pending, refunded = sums.get(claim.id, (0, 0, 0))
-        out[claim.id] = Balance(
-            amount=claim.amount,
-            paid_amount=paid,
-            pending_amount=pending,
-            refunded_amount=refunded,
-            live_slip_amount=int(live.get(claim.id) or 0),
-        )
+    """Balances for several claims in one query (chunks of 500 ids)."""
+    claims = [c for c in claims if c.id is not None]
+    out: dict[int, Balance] = {}
+    for start in range(0, len(claims), 500):
+        chunk = claims[start : start + 500]
+        rows = {r[0]: r[1:] for r in ctx.session.execute(_BALANCES, {"ids": [c.id for c in chunk]})}
+        for claim in chunk:
+            assert claim.id is not None
+            paid, pending, refunded, live = (int(v) for v in rows.get(claim.id, (0, 0, 0, 0)))
+            out[claim.id] = Balance(claim.amount, paid, pending, refunded, live)
     return out
 
 

@@ -48,3 +48,28 @@ def fetch_job(ctx: Context) -> dict[str, Any]:
 
 # -- reconciliation (issue 4): reconcile (schedule_reconcile), ageing (schedule_ageing) and
 #    daily_report (schedule_daily_report) are registered here, below this line, in the same style.
+
+
+@register("reconcile", "schedule_reconcile", max_runtime=datetime.timedelta(hours=2))
+def reconcile_job(ctx: Context) -> dict[str, Any]:
+    """Reconcile everything ingested since the last run (as of today in Japan)."""
+    from gateway.services import reconcile
+
+    return reconcile.run(ctx).as_json()
+
+
+@register("ageing", "schedule_ageing")
+def ageing_job(ctx: Context) -> dict[str, Any]:
+    """Every morning: preliminaries unconfirmed too long, remittances whose credit is overdue."""
+    from gateway.services import reconcile
+
+    return reconcile.age(ctx).as_json()
+
+
+@register("daily_report", "schedule_daily_report", max_runtime=datetime.timedelta(hours=1))
+def daily_report_job(ctx: Context) -> dict[str, Any]:
+    """Write yesterday's daily report files (json, csv, html) into <instance_dir>/reports/daily/."""
+    from gateway.services import reports
+
+    result: dict[str, Any] = reports.daily_report_job(ctx)
+    return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -420,8 +421,9 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
     A client sees only its own batches (another client's is "not found"); finance and accounting see any,
     naming the client with ``key_id`` when two clients used the same ``batch_id``.
 
-    ``state`` is the record's kind for now (``preliminary``, ``confirmed``, ``cancellation``); reconciliation
-    refines it into payment states.
+    ``state`` is where reconciliation has got with the record: ``received`` (not reconciled yet), the state
+    of the payment it belongs to (``preliminary``, ``confirmed``, ``cancelled``), or ``unmatched`` (it matched
+    no slip, or a person has to look at it).
     """
     stmt = select(SettlementBatch, ApiClient).join(ApiClient, ApiClient.id == SettlementBatch.client_id)  # type: ignore[arg-type]
     stmt = stmt.where(SettlementBatch.batch_ref == batch_ref)
@@ -447,6 +449,7 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
         .where(SettlementRecord.batch_id == batch.id)
         .order_by(SettlementRecord.line_no)  # type: ignore[arg-type]
     ).all()
+    states = _record_states(ctx, rows)
     return {
         "batch_id": batch.batch_ref,
         "key_id": client.key_id,
@@ -461,7 +464,7 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
             {
                 "record_id": r.record_id,
                 "kind": r.kind,
-                "state": r.kind,
+                "state": states.get(r.id or 0, "received" if r.processed_at is None else "unmatched"),
                 "barcode": r.barcode,
                 "payment_number": r.payment_number,
                 "amount": r.amount,
@@ -473,6 +476,28 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
             for r in rows
         ],
     }
+
+
+def _record_states(ctx: Context, rows: Sequence[SettlementRecord]) -> dict[int, str]:
+    """Record id → the state of the payment that record created, confirmed, corrected or cancelled."""
+    from gateway.models.recon import Payment
+
+    ids = [r.id for r in rows if r.id is not None]
+    if not ids:
+        return {}
+    columns = (
+        Payment.preliminary_record_id,
+        Payment.confirmed_record_id,
+        Payment.correction_record_id,
+        Payment.cancel_record_id,
+    )
+    found: dict[int, str] = {}
+    query = select(Payment.state, *columns).where(sa.or_(*(c.in_(ids) for c in columns)))  # type: ignore[union-attr]
+    for state, *record_ids in ctx.session.execute(query):
+        for record_id in record_ids:
+            if record_id in ids:
+                found[record_id] = state
+    return found
 
 
 def parse_json_body(raw: bytes) -> Any:

@@ -213,7 +213,7 @@ def print_batch(
             "manifest_sha256": None,
             "skipped": _skipped_json(ctx, skipped),
         }
-    batch = PrintBatch(created_by=ctx.actor.label, issued_on=issued_on)
+    batch = PrintBatch(created_at=ctx.now(), created_by=ctx.actor.label, issued_on=issued_on)
     ctx.session.add(batch)
     ctx.session.flush()
     assert batch.id is not None

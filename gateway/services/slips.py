@@ -370,10 +370,15 @@ def payer_url(ctx: Context, slip: Slip) -> str:
 
 
 def slip_for_payer(ctx: Context, token: str) -> Slip | None:
-    """The slip behind a payer-page token, or None once it is paid, void, superseded or expired."""
+    """The slip behind a payer-page token, or None once it is paid (a store payment is pending counts: it
+    must not be paid twice), void, superseded or expired."""
+    from gateway.services import ledger
+
     if not token or len(token) > 64:
         return None
     slip = ctx.session.exec(select(Slip).where(Slip.token_hash == token_hash(token))).first()
     if slip is None or slip.status != "issued" or slip.barcode_expiry < ctx.today():
+        return None
+    if ledger.has_open_payment(ctx, slip.payment_number):
         return None
     return slip

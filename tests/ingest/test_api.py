@@ -228,8 +228,8 @@ def test_batch_is_readable_by_its_client_and_by_finance_not_by_others(ctx, signe
     doc = own.get_json()
     assert (doc["batch_id"], doc["records"], doc["new_records"], doc["amount"]) == ("b-1", 2, 2, 15_000)
     assert [(i["record_id"], i["kind"], i["state"]) for i in doc["items"]] == [
-        ("r-1", "preliminary", "preliminary"),
-        ("r-2", "confirmed", "confirmed"),
+        ("r-1", "preliminary", "received"),
+        ("r-2", "confirmed", "received"),
     ]
     assert doc["items"][1]["transfer_date"] == "2026-12-04"
     assert "name" not in json.dumps(doc)  # an agent client never receives a name
@@ -532,3 +532,27 @@ def test_the_public_process_refuses_bank_files(overrides, clock, agent, counts):
         result = ingest.ingest_file(c, ADAPTER_DATA / "zengin_transfer" / "20261204_transfer.txt")
     assert result.status == "rejected" and result.error["field"] == "adapter"
     assert counts() == before
+
+
+def test_batch_states_follow_reconciliation(ctx, signer, client, clock):
+    """Before a run the records are received; after it, the state of their payment (or unmatched)."""
+    from gateway.services import reconcile
+    from gateway.services import slips as slip_service
+    from tests.helpers import make_claim
+
+    make_claim(ctx, "S-1", amount=12_000)
+    (slip,) = slip_service.issue_slips(ctx, "S-1")
+    signer.post_json(
+        "/api/v1/settlements",
+        batch(
+            "b-states",
+            record(record_id="p-1", barcode=slip.barcode, amount=12_000),
+            record(record_id="p-2", kind="confirmed", barcode=B4, amount=5000, transfer_date="2026-12-04"),
+        ),
+    )
+    reconcile.run(ctx)
+    doc = signer.request("GET", "/api/v1/settlements/b-states").get_json()
+    assert [(i["record_id"], i["state"]) for i in doc["items"]] == [
+        ("p-1", "preliminary"),
+        ("p-2", "unmatched"),
+    ]

@@ -1,0 +1,177 @@
+"""Staff pages of the queue (Flask test client): filters, counts, details, and role-dependent forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from gateway.services import users
+from tests.exceptions.conftest import World
+
+PASSWORD = "correct horse battery"
+
+
+def _csrf(html: bytes) -> str:
+    match = re.search(rb'name="csrf[_-]token" (?:value|content)="([^"]+)"', html)
+    assert match
+    return match.group(1).decode()
+
+
+@pytest.fixture
+def login(app: Any, world: World) -> Any:
+    """A signed-in test client for a new account with ``role``."""
+
+    def sign_in(role: str, name: str | None = None) -> FlaskClient:
+        name = name or f"{role}-page"
+        users.create_user(world.ctx, name, role, PASSWORD)
+        client = app.test_client()
+        token = _csrf(client.get("/login").data)
+        response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        return client
+
+    return sign_in
+
+
+def _post(client: FlaskClient, url: str, page_url: str, **form: str) -> str:
+    token = _csrf(client.get(page_url).data)
+    response = client.post(url, data={"csrf_token": token, **form}, follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def test_signed_out_visitors_go_to_the_login(client: FlaskClient, world: World, unknown: int) -> None:
+    response = client.get("/staff/exceptions")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get(f"/staff/exceptions/{unknown}").status_code == 302
+
+
+def test_the_queue_shows_counts_filters_and_rows(login: Any, world: World, paid_twice: dict) -> None:  # type: ignore[type-arg]
+    client = login("auditor")
+    response = client.get("/staff/exceptions")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script" not in html  # the CSP allows no inline script; the pages need none
+    assert 'data-kind="duplicate_payment"' in html and 'data-kind="overpayment"' in html
+    assert f'href="/staff/exceptions/{paid_twice["duplicate"]}"' in html
+    assert 'href="/staff/claims/C1"' in html
+    assert "例外" in html  # the nav link
+    only = client.get("/staff/exceptions?kind=overpayment").get_data(as_text=True)
+    assert f'href="/staff/exceptions/{paid_twice["overpayment"]}"' in only
+    assert f'href="/staff/exceptions/{paid_twice["duplicate"]}"' not in only
+    resolved = client.get("/staff/exceptions?status=resolved").get_data(as_text=True)
+    assert "例外はありません" in resolved
+    # An auditor reads but gets no action form.
+    detail = client.get(f"/staff/exceptions/{paid_twice['duplicate']}").get_data(as_text=True)
+    assert "/resolve" not in detail and "/approve" not in detail
+    assert "opened" in detail  # the history
+
+
+def test_roles_without_reading_rights_are_refused(login: Any, world: World, unknown: int) -> None:
+    client = login("print_vendor")
+    assert client.get("/staff/exceptions").status_code == 403
+    assert client.get(f"/staff/exceptions/{unknown}").status_code == 403
+
+
+def test_propose_then_approve_on_the_pages(login: Any, world: World, unknown: int) -> None:
+    finance = login("finance")
+    page_url = f"/staff/exceptions/{unknown}"
+    page = finance.get(page_url).get_data(as_text=True)
+    assert 'data-resolution="matched_to_claim"' in page and 'data-resolution="no_action"' in page
+    assert 'data-resolution="refund_due"' not in page  # not for an unknown slip
+    assert "/approve" not in page
+
+    html = _post(
+        finance,
+        f"{page_url}/resolve",
+        page_url,
+        resolution="matched_to_claim",
+        claim_number="C1",
+        note="payer phoned",
+    )
+    assert "提案しました" in html
+    assert "承認待ち" in html
+    # A finance user cannot approve, even by posting the form.
+    token = _csrf(finance.get(page_url).data)
+    assert finance.post(f"{page_url}/approve", data={"csrf_token": token}).status_code == 403
+
+    world.tick()
+    approver = login("approver")
+    page = approver.get(page_url).get_data(as_text=True)
+    assert f'action="{page_url}/approve"' in page and f'action="{page_url}/reject"' in page
+    html = _post(approver, f"{page_url}/approve", page_url, note="receipt seen")
+    assert "承認しました" in html and "処理済" in html
+    assert world.claim_doc("C1")["status"] == "paid"
+
+    world.tick()
+    page = finance.get(page_url).get_data(as_text=True)
+    assert f'action="{page_url}/unmatch"' in page
+    html = _post(finance, f"{page_url}/unmatch", page_url, reason="wrong payer")
+    assert "取り消しました" in html
+    assert world.claim_doc("C1")["status"] == "open"
+    assert [a["action"] for a in world.exc(unknown)["actions"]] == [
+        "opened",
+        "proposed",
+        "approved",
+        "unmatched",
+    ]
+
+
+def test_the_proposer_sees_no_approve_form_and_errors_are_shown(
+    login: Any, world: World, unknown: int
+) -> None:
+    from gateway.context import Actor
+    from gateway.services import exceptions as svc
+
+    # The operator "appr-page" proposed on the command line; the same person signs in as approver.
+    svc.resolve(
+        world.as_(Actor(kind="cli", name="appr-page")),
+        unknown,
+        "matched_to_claim",
+        note="x",
+        claim_number="C1",
+    )
+    world.tick()
+    approver = login("approver", "appr-page")
+    page_url = f"/staff/exceptions/{unknown}"
+    page = approver.get(page_url).get_data(as_text=True)
+    assert f'action="{page_url}/approve"' not in page
+    assert "ご自身の提案です" in page
+    html = _post(approver, f"{page_url}/approve", page_url)
+    assert "four-eyes" in html  # the refusal, as a message
+    assert world.exc(unknown)["status"] == "pending_approval"
+
+
+def test_refund_forms(login: Any, world: World, paid_twice: dict) -> None:  # type: ignore[type-arg]
+    finance = login("finance")
+    page_url = f"/staff/exceptions/{paid_twice['overpayment']}"
+    html = _post(
+        finance,
+        f"{page_url}/resolve",
+        page_url,
+        resolution="refund_due",
+        note="decision 12",
+        refund_decided_on="2026-11-26",
+        refund_amount="12000",
+        refund_fiscal_year="",
+    )
+    assert "処理しました" in html
+    assert f'action="{page_url}/refunded"' in html
+    world.tick()
+    html = _post(finance, f"{page_url}/refunded", page_url, refunded_on="2026-11-27")
+    assert "還付済みにしました" in html
+    assert f'action="{page_url}/refunded"' not in html
+    assert world.exc(paid_twice["overpayment"])["refund"]["status"] == "refunded"
+    # A bad value comes back as a message, not an error page.
+    html = _post(
+        finance,
+        f"/staff/exceptions/{paid_twice['duplicate']}/resolve",
+        f"/staff/exceptions/{paid_twice['duplicate']}",
+        resolution="refund_due",
+        note="x",
+        refund_amount="lots",
+    )
+    assert "入力が正しくありません" in html
