@@ -178,8 +178,9 @@ def _user_name(ctx) -> str:  # type: ignore[no-untyped-def]
     return ctx.session.execute(sa.text("SELECT name FROM users ORDER BY id DESC LIMIT 1")).scalar_one()
 
 
-def test_openapi_document_lists_the_endpoints(client):
-    response = client.get("/api/v1/openapi.json")
+def test_openapi_document_lists_the_endpoints(client, finance):
+    assert client.get("/api/v1/openapi.json").status_code == 401  # nothing anonymous but /healthz and /p/
+    response = client.get("/api/v1/openapi.json", headers=finance)
     assert response.status_code == 200
     paths = response.json["paths"]
     for path in (

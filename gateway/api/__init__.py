@@ -70,6 +70,7 @@ def init_app(app: Flask) -> GatewayApi:
             }
         },
     )
+    _protect_openapi(app)
     from gateway.api import claims
     from gateway.api import exceptions
     from gateway.api import jobs
@@ -92,3 +93,17 @@ def init_app(app: Flask) -> GatewayApi:
         api.register_blueprint(reconciliation.bp)
         api.register_blueprint(jobs.bp)
     return api
+
+
+def _protect_openapi(app: Flask) -> None:
+    """The OpenAPI document is for staff and signed agent clients too: nothing but ``/healthz`` and the payer
+    page is served anonymously."""
+    from gateway.errors import Unauthorized
+    from gateway.web import current_actor
+
+    @app.before_request
+    def _openapi_needs_a_caller() -> None:
+        from flask import request
+
+        if request.path == "/api/v1/openapi.json" and current_actor() is None:
+            raise Unauthorized("sign in, send a bearer token or sign the request to read the API description")

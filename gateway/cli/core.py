@@ -120,11 +120,16 @@ def users_password(name: str) -> None:
 @handles_errors
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Run the web app and API (with the scheduler). Production: gunicorn wsgi:app."""
+    import logging
+
     from werkzeug.serving import run_simple
 
     from gateway import create_app
 
     runtime = load_runtime()
+    logging.basicConfig(
+        level=runtime.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     app = create_app(runtime=runtime)
     if not no_scheduler and runtime.settings.scheduler and runtime.settings.mode == "full":
         from gateway import jobs

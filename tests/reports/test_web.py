@@ -66,8 +66,8 @@ def test_daily_api_refuses_a_bad_date(client, make_token, day1: Week) -> None:  
     assert client.get("/api/v1/reports/daily/2026-12-02?format=pdf", headers=headers).status_code == 422
 
 
-def test_openapi_lists_the_report_paths(client) -> None:  # type: ignore[no-untyped-def]
-    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+def test_openapi_lists_the_report_paths(client, make_token) -> None:  # type: ignore[no-untyped-def]
+    paths = client.get("/api/v1/openapi.json", headers=make_token("auditor")).get_json()["paths"]
     assert "/api/v1/reports/daily/{day}" in paths
     assert "/api/v1/reports/arrears" in paths
 
