@@ -17,10 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
+from sqlmodel import col
 from sqlmodel import select
 
 from gateway.models import AuditEvent
 from gateway.models import AuditHead
+from gateway.models.base import table_of
 
 if TYPE_CHECKING:
     from gateway.context import Actor
@@ -47,11 +49,12 @@ def _event_doc(row: AuditEvent) -> dict[str, Any]:
 
 def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
     # Round-trip through JSON so the stored detail hashes the same when read back.
-    return json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+    jsonable: dict[str, Any] = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+    return jsonable
 
 
-_EVENTS = AuditEvent.__table__
-_HEAD = AuditHead.__table__
+_EVENTS = table_of(AuditEvent)
+_HEAD = table_of(AuditHead)
 # Built once: appends run inside every mutation, so statement construction is worth avoiding.
 _LOCK_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1).values(last_id=_HEAD.c.last_id)
 _READ_HEAD = sa.select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
@@ -103,7 +106,7 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     last_id = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent).where(col(AuditEvent.id) > last_id).order_by(col(AuditEvent.id)).limit(batch)
         ).all()
         if not rows:
             break

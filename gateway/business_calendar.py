@@ -23,7 +23,7 @@ import holidays
 
 @functools.lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[datetime.date]:
-    return frozenset(holidays.Japan(years=year).keys())
+    return frozenset(holidays.country_holidays("JP", years=year).keys())
 
 
 def is_holiday(day: datetime.date) -> bool:

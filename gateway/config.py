@@ -171,7 +171,7 @@ def _check(s: Settings) -> Settings:
 
 def _with_keys(s: Settings) -> Settings:
     """Fill in missing keys from (or into) the instance folder when the database is SQLite."""
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     wanted = ["secret_key"] + (["data_key"] if s.mode == "full" else [])
     for name in wanted:
         if getattr(s, name):

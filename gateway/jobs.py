@@ -37,6 +37,7 @@ from gateway.db import get_engine
 from gateway.db import sqlite_immediate
 from gateway.errors import ConfigError
 from gateway.models import JobRun
+from gateway.models.base import table_of
 from gateway.models.base import utcnow
 from gateway.runtime import Runtime
 
@@ -45,7 +46,7 @@ JobFunction = Callable[[Context], dict[str, Any]]
 TIMEZONE = "Asia/Tokyo"
 OUTCOMES = ("running", "ok", "failed", "skipped", "abandoned")
 DEFAULT_MAX_RUNTIME = datetime.timedelta(hours=2)
-RUNS: sa.Table = JobRun.__table__  # type: ignore[attr-defined]
+RUNS = table_of(JobRun)
 #: How far back :func:`scheduled_time` looks for the slot, widening step by step (a yearly crontab still
 #: resolves; a per-minute one costs two trigger evaluations).
 _WINDOWS = tuple(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlmodel import col
 from sqlmodel import select
 
 from gateway.context import Context
 from gateway.models import Debtor
+from gateway.models.base import table_of
 from gateway.models.base import utcnow
 
 FIELDS = ("ref", "name", "kana", "postal_code", "address")
@@ -164,14 +167,16 @@ def upsert_debtors(ctx: Context, debtors: list[DebtorData]) -> dict[str, tuple[i
     existing: dict[str, Debtor] = {}
     values = list(index.values())
     for start in range(0, len(values), 500):
-        for row in ctx.session.exec(select(Debtor).where(Debtor.ref_index.in_(values[start : start + 500]))):  # type: ignore[attr-defined]
+        for row in ctx.session.exec(
+            select(Debtor).where(col(Debtor.ref_index).in_(values[start : start + 500]))
+        ):
             existing[row.ref_index] = row
     out: dict[str, tuple[int, str]] = {}
-    new_rows = []
+    new_rows: list[dict[str, Any]] = []
     now = utcnow()
     for ref, data in latest.items():
-        row = existing.get(index[ref])
-        if row is None:
+        current = existing.get(index[ref])
+        if current is None:
             enc = encrypt_debtor(ctx, data)
             new_rows.append(
                 {
@@ -187,10 +192,10 @@ def upsert_debtors(ctx: Context, debtors: list[DebtorData]) -> dict[str, tuple[i
             )
             continue
         _, change = upsert_debtor(ctx, data)
-        assert row.id is not None
-        out[ref] = (row.id, change)
+        assert current.id is not None
+        out[ref] = (current.id, change)
     if new_rows:
-        ctx.session.execute(sa.insert(Debtor.__table__), new_rows)
+        ctx.session.execute(sa.insert(table_of(Debtor)), new_rows)
         created = {r["ref_index"] for r in new_rows}
         ids: dict[str, int] = {}
         created_list = list(created)
@@ -198,7 +203,7 @@ def upsert_debtors(ctx: Context, debtors: list[DebtorData]) -> dict[str, tuple[i
             chunk = created_list[start : start + 500]
             ids.update(
                 ctx.session.execute(
-                    sa.select(Debtor.ref_index, Debtor.id).where(Debtor.ref_index.in_(chunk))  # type: ignore[attr-defined]
+                    sa.select(col(Debtor.ref_index), col(Debtor.id)).where(col(Debtor.ref_index).in_(chunk))
                 ).all()
             )
         for ref in latest:

@@ -33,6 +33,7 @@ from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
 from gateway.errors import Unauthorized
 from gateway.models import IdempotencyKey
+from gateway.models.base import table_of
 from gateway.runtime import Runtime
 from gateway.services import users
 
@@ -177,7 +178,7 @@ def _idempotent(actor: Actor, view: Callable[..., Any], args: Any, kwargs: Any) 
     body_hash = hashlib.sha256(
         request.method.encode() + request.path.encode() + request.get_data()
     ).hexdigest()
-    table = IdempotencyKey.__table__
+    table = table_of(IdempotencyKey)
     engine = get_engine(runtime().settings.database_url)
     principal = actor.label
     with engine.begin() as conn:
@@ -237,7 +238,7 @@ def _idempotent(actor: Actor, view: Callable[..., Any], args: Any, kwargs: Any) 
 
 
 def _forget(engine: sa.Engine, principal: str, key: str) -> None:
-    table = IdempotencyKey.__table__
+    table = table_of(IdempotencyKey)
     with engine.begin() as conn:
         conn.execute(sa.delete(table).where(table.c.principal == principal, table.c.key == key))
 

@@ -17,7 +17,7 @@ from gateway.models.claims import LEGAL_BASES
 from gateway.services import claims as claim_service
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[datetime.date]):
     name = "YYYY-MM-DD"
 
     def convert(

@@ -128,7 +128,9 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 
     runtime = load_runtime()
     logging.basicConfig(
-        level=runtime.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=runtime.settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     app = create_app(runtime=runtime)
     if not no_scheduler and runtime.settings.scheduler and runtime.settings.mode == "full":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 
 from gateway import pii
@@ -30,6 +31,7 @@ from gateway.errors import NotFound
 from gateway.models import Claim
 from gateway.models import ClaimAdjustment
 from gateway.models import Slip
+from gateway.models.base import table_of
 from gateway.models.base import utcnow
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.claims import LEGAL_BASES
@@ -395,7 +397,7 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
                 ctx.record("debtor.update", "debtor", debtor_id, via_file=name)
         now = utcnow()
         ctx.session.execute(
-            sa.insert(Claim.__table__),
+            sa.insert(table_of(Claim)),
             [
                 {
                     "number": d.number,
@@ -445,7 +447,9 @@ def _debtor_ids(ctx: Context, refs: list[str]) -> dict[str, int]:
     keys = list(index)
     for start in range(0, len(keys), 500):
         for ref_index, debtor_id in ctx.session.execute(
-            sa.select(Debtor.ref_index, Debtor.id).where(Debtor.ref_index.in_(keys[start : start + 500]))  # type: ignore[attr-defined]
+            sa.select(col(Debtor.ref_index), col(Debtor.id)).where(
+                col(Debtor.ref_index).in_(keys[start : start + 500])
+            )
         ):
             out[index[ref_index]] = debtor_id
     return out
@@ -600,7 +604,7 @@ def list_claims(
     ctx: Context, *, status: str | None = None, limit: int = 100, after: str | None = None
 ) -> list[tuple[Claim, balances.Balance]]:
     """Claims ordered by number, keyset-paginated."""
-    query = select(Claim).order_by(Claim.number).limit(limit)  # type: ignore[arg-type]
+    query = select(Claim).order_by(col(Claim.number)).limit(limit)
     if status:
         query = query.where(Claim.status == status)
     if after:

@@ -36,6 +36,7 @@ from gateway.errors import Unauthorized
 from gateway.models import Agent
 from gateway.models import ApiClient
 from gateway.models import UsedSignature
+from gateway.models.base import table_of
 
 WINDOW = datetime.timedelta(seconds=300)
 """How far a request's timestamp may be from the server's clock, either way."""
@@ -150,8 +151,8 @@ def _remember(
     ctx: Context, client_id: int, signature: str, expires_at: datetime.datetime, now: datetime.datetime
 ) -> None:
     """Record the signature as used (failing on reuse), note the client's use, drop expired signatures."""
-    used = UsedSignature.__table__  # type: ignore[attr-defined]
-    clients = ApiClient.__table__  # type: ignore[attr-defined]
+    used = table_of(UsedSignature)
+    clients = table_of(ApiClient)
     engine = get_engine(ctx.settings.database_url)
     token = sqlite_immediate.set(True)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from barcodes import qr
 from barcodes import render
@@ -66,9 +67,9 @@ def sender(ctx: Context) -> SenderBlock:
 def instalment_counts(ctx: Context, claim_ids: list[int]) -> dict[int, int]:
     """Instalments per claim (distinct instalment numbers of slips that are not void)."""
     rows = ctx.session.execute(
-        sa.select(Slip.claim_id, sa.func.count(sa.distinct(Slip.instalment)))
-        .where(Slip.claim_id.in_(claim_ids), Slip.status != "void")  # type: ignore[attr-defined]
-        .group_by(Slip.claim_id)
+        sa.select(col(Slip.claim_id), sa.func.count(sa.distinct(col(Slip.instalment))))
+        .where(col(Slip.claim_id).in_(claim_ids), col(Slip.status) != "void")
+        .group_by(col(Slip.claim_id))
     ).all()
     return {claim_id: count for claim_id, count in rows}
 

@@ -41,6 +41,7 @@ from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import ConfigError
 from gateway.errors import GatewayError
+from gateway.models.base import table_of
 from gateway.models.fetch import FetchedFile
 from gateway.services.inbox import ingest_document
 
@@ -68,7 +69,7 @@ _SOURCE_KEYS = {
     "backoff_factor",
     "max_bytes",
 }
-FETCHED: sa.Table = FetchedFile.__table__  # type: ignore[attr-defined]
+FETCHED = table_of(FetchedFile)
 _AUTH_KEYS = {"bearer": {"type", "token_env"}, "basic": {"type", "username_env", "password_env"}}
 
 

@@ -10,6 +10,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -44,8 +45,8 @@ def covered_payment_numbers(ctx: Context, payment_numbers: list[str]) -> set[str
     if not payment_numbers:
         return set()
     rows = ctx.session.execute(
-        sa.select(Payment.payment_number)
-        .where(Payment.payment_number.in_(payment_numbers), Payment.state != "cancelled")  # type: ignore[union-attr]
+        sa.select(col(Payment.payment_number))
+        .where(col(Payment.payment_number).in_(payment_numbers), col(Payment.state) != "cancelled")
         .distinct()
     ).scalars()
     return {r for r in rows if r}
@@ -77,10 +78,10 @@ def payment_json(p: Payment, slip_number: str | None) -> dict[str, Any]:
 
 def payments_json(ctx: Context, claim: Claim) -> list[dict[str, Any]]:
     rows = ctx.session.execute(
-        sa.select(Payment, Slip.payment_number, Slip.reissue_count)
-        .outerjoin(Slip, Slip.id == Payment.slip_id)
-        .where(Payment.claim_id == claim.id)
-        .order_by(Payment.id)  # type: ignore[arg-type]
+        sa.select(Payment, col(Slip.payment_number), col(Slip.reissue_count))
+        .outerjoin(Slip, col(Slip.id) == Payment.slip_id)
+        .where(col(Payment.claim_id) == claim.id)
+        .order_by(col(Payment.id))
     ).all()
     return [payment_json(p, f"{n}-{r}" if n else None) for p, n, r in rows]
 

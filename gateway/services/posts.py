@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 
 from barcodes import cvs
@@ -41,6 +42,7 @@ from gateway.models import SettlementRecord
 from gateway.models.base import JST
 from gateway.models.base import UTC
 from gateway.models.base import japan_date
+from gateway.models.base import table_of
 from gateway.services import archive
 
 MAX_POST_RECORDS = 10_000
@@ -299,7 +301,7 @@ def _store_post(
     sha: str | None,
 ) -> dict[str, Any]:
     assert client.id is not None and agent.id is not None
-    table = SettlementRecord.__table__  # type: ignore[attr-defined]
+    table = table_of(SettlementRecord)
     known: dict[str, Any] = {}
     ids = [r.record_id for r in records]
     for start in range(0, len(ids), 500):
@@ -486,13 +488,13 @@ def _record_states(ctx: Context, rows: Sequence[SettlementRecord]) -> dict[int, 
     if not ids:
         return {}
     columns = (
-        Payment.preliminary_record_id,
-        Payment.confirmed_record_id,
-        Payment.correction_record_id,
-        Payment.cancel_record_id,
+        col(Payment.preliminary_record_id),
+        col(Payment.confirmed_record_id),
+        col(Payment.correction_record_id),
+        col(Payment.cancel_record_id),
     )
     found: dict[int, str] = {}
-    query = select(Payment.state, *columns).where(sa.or_(*(c.in_(ids) for c in columns)))  # type: ignore[union-attr]
+    query = sa.select(col(Payment.state), *columns).where(sa.or_(*(c.in_(ids) for c in columns)))
     for state, *record_ids in ctx.session.execute(query):
         for record_id in record_ids:
             if record_id in ids:

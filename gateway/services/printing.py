@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 
 from gateway import pii
@@ -53,15 +54,19 @@ class PlannedEnvelope:
 
 def _candidates(ctx: Context, issued_on: datetime.date | None) -> list[tuple[int, int]]:
     """(slip id, debtor id) of live, unexpired slips never printed in a batch."""
-    printed = sa.select(PrintBatchItem.slip_id).where(PrintBatchItem.skipped_reason.is_(None))  # type: ignore[union-attr]
+    printed = sa.select(col(PrintBatchItem.slip_id)).where(col(PrintBatchItem.skipped_reason).is_(None))
     query = (
-        sa.select(Slip.id, Claim.debtor_id)
-        .join(Claim, Claim.id == Slip.claim_id)
-        .where(Slip.status == "issued", Slip.barcode_expiry >= ctx.today(), Slip.id.not_in(printed))  # type: ignore[union-attr]
-        .order_by(Slip.id)
+        sa.select(col(Slip.id), col(Claim.debtor_id))
+        .join(Claim, col(Claim.id) == Slip.claim_id)
+        .where(
+            col(Slip.status) == "issued",
+            col(Slip.barcode_expiry) >= ctx.today(),
+            col(Slip.id).not_in(printed),
+        )
+        .order_by(col(Slip.id))
     )
     if issued_on is not None:
-        query = query.where(Slip.issued_on == issued_on)
+        query = query.where(col(Slip.issued_on) == issued_on)
     return [(int(a), int(b)) for a, b in ctx.session.execute(query).all()]
 
 
@@ -103,13 +108,15 @@ def _plan(
     for slip_id, debtor_id in pairs:
         by_debtor[debtor_id].append(slip_id)
     views = _debtor_views(ctx, sorted(by_debtor))
-    envelopes, skipped = [], []
+    envelopes: list[tuple[str, int, pii.DebtorView, tuple[int, ...]]] = []
+    skipped: list[tuple[int, int, str]] = []
     for debtor_id, slip_ids in by_debtor.items():
         view = views[debtor_id]
         reason = _unprintable(view)
         if reason:
             skipped.extend((slip_id, debtor_id, reason) for slip_id in slip_ids)
             continue
+        assert view.postal_code is not None  # _unprintable returned no reason
         envelopes.append((view.postal_code, debtor_id, view, tuple(sorted(slip_ids))))
     envelopes.sort(key=lambda e: (e[0].replace("-", ""), e[1]))
     planned = [
@@ -180,10 +187,10 @@ def _skipped_json(ctx: Context, skipped: list[tuple[int, int, str]]) -> list[dic
         return []
     reasons = {slip_id: reason for slip_id, _, reason in skipped}
     rows = ctx.session.execute(
-        sa.select(Slip.id, Slip.payment_number, Slip.reissue_count, Claim.number)
-        .join(Claim, Claim.id == Slip.claim_id)
-        .where(Slip.id.in_(list(reasons)))  # type: ignore[union-attr]
-        .order_by(Slip.id)
+        sa.select(col(Slip.id), col(Slip.payment_number), col(Slip.reissue_count), col(Claim.number))
+        .join(Claim, col(Claim.id) == Slip.claim_id)
+        .where(col(Slip.id).in_(list(reasons)))
+        .order_by(col(Slip.id))
     ).all()
     return [{"slip_number": f"{p}-{r}", "claim_number": n, "reason": reasons[i]} for i, p, r, n in rows]
 
@@ -262,9 +269,9 @@ def reprint_batch(ctx: Context, batch_id: int, out_dir: Path) -> dict[str, Any]:
         .where(PrintBatchItem.batch_id == batch_id, PrintBatchItem.skipped_reason.is_(None))  # type: ignore[union-attr]
         .order_by(PrintBatchItem.envelope_seq, PrintBatchItem.page_seq)  # type: ignore[arg-type]
     ).all()
-    status = dict(
+    status: dict[int, str] = dict(
         ctx.session.execute(
-            sa.select(Slip.id, Slip.status).where(Slip.id.in_([i.slip_id for i in items]))  # type: ignore[union-attr]
+            sa.select(col(Slip.id), col(Slip.status)).where(col(Slip.id).in_([i.slip_id for i in items]))
         ).all()
     )
     live = [i for i in items if status.get(i.slip_id) == "issued"]

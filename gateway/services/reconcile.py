@@ -46,6 +46,8 @@ from reconciliation import rules
 SYSTEM_ACTOR = "system:reconcile"
 #: A transfer date's credit is expected in the bank data by this many office days after it.
 CREDIT_GRACE_OFFICE_DAYS = 2
+#: Above this many new rows, PostgreSQL's planner statistics are refreshed within the run.
+BULK_ANALYZE = 10_000
 
 
 @dataclass
@@ -97,10 +99,10 @@ class _Sql:
         pairs = ", ".join(f"'{k}', {v}" for k, v in items.items())
         return f"{fn}({pairs})"
 
-    def run(self, sql: str, **params: Any) -> sa.CursorResult[Any]:
+    def run(self, sql: str, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
         values = {**self.base, **params}
         stmt = sa.text(sql)
-        binds = []
+        binds: list[sa.BindParameter[Any]] = []
         for name, value in values.items():
             if f":{name}" not in sql:
                 continue
@@ -381,7 +383,15 @@ def _insert_payments(q: _Sql, *, state: str, where: str) -> int:
     return count
 
 
+def _many_new_records(q: _Sql) -> bool:
+    """Whether more than BULK_ANALYZE records wait (counting no further than that)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM settlement_records r WHERE {_NEW} LIMIT {BULK_ANALYZE + 1}) n"
+    return int(q.run(sql).scalar_one()) > BULK_ANALYZE
+
+
 def _match_records(q: _Sql, result: RunResult) -> None:
+    if q.pg and _many_new_records(q):
+        q.run("ANALYZE settlement_records")
     # 0. which transfer dates the new confirmations concern (for the three-way match at the end)
     q.transfer_dates = {
         (int(agent_id), _date(day))
@@ -406,7 +416,12 @@ def _match_records(q: _Sql, result: RunResult) -> None:
         },
     )
     # 2. preliminaries
-    result.matched += _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
+    created = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
+    result.matched += created
+    if q.pg and created > BULK_ANALYZE:
+        # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
+        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
+        q.run("ANALYZE payments")
     _create_pairs(q)
     # 3. exact confirmations and exact cancellations
     _pair(
@@ -762,8 +777,8 @@ def _remittances(q: _Sql, as_of: datetime.date, result: RunResult) -> None:
     keys = _remittance_keys(q, as_of)
     agents = {a.id: a for a in q.ctx.session.exec(select(Agent))}
     fees: dict[int, list[AgentFee]] = defaultdict(list)
-    for fee in q.ctx.session.exec(select(AgentFee)):
-        fees[fee.agent_id].append(fee)
+    for agent_fee in q.ctx.session.exec(select(AgentFee)):
+        fees[agent_fee.agent_id].append(agent_fee)
     for agent_id, day in sorted(keys):
         agent = agents.get(agent_id)
         if agent is None:

@@ -55,6 +55,7 @@ from gateway.models import ReconException
 from gateway.models import SettlementRecord
 from gateway.models import Slip
 from gateway.models.base import japan_date
+from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.settlement import select_fee
 from gateway.services import report_chart
@@ -141,22 +142,17 @@ def parse_day(text: str, field_name: str = "date") -> datetime.date:
         raise InvalidInput(f"{field_name} {text!r} is not a date YYYY-MM-DD", field=field_name) from None
 
 
-def _table(model: Any) -> sa.Table:
-    table: sa.Table = model.__table__
-    return table
-
-
-SR = _table(SettlementRecord)
-BR = _table(BankRecord)
-PAY = _table(Payment)
-EXC = _table(ReconException)
-ACT = _table(ExceptionAction)
-LOG = _table(ClaimStatusLog)
-CLAIMS = _table(Claim)
-SLIPS = _table(Slip)
-ENTRIES = _table(AccountingEntry)
-BATCHES = _table(PrintBatch)
-BATCH_ITEMS = _table(PrintBatchItem)
+SR = table_of(SettlementRecord)
+BR = table_of(BankRecord)
+PAY = table_of(Payment)
+EXC = table_of(ReconException)
+ACT = table_of(ExceptionAction)
+LOG = table_of(ClaimStatusLog)
+CLAIMS = table_of(Claim)
+SLIPS = table_of(Slip)
+ENTRIES = table_of(AccountingEntry)
+BATCHES = table_of(PrintBatch)
+BATCH_ITEMS = table_of(PrintBatchItem)
 
 
 def _day(value: Any) -> datetime.date | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 
 from barcodes import cvs
@@ -214,7 +215,7 @@ def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> li
     plan = plan or Plan()
     claim = _open_claim(ctx, claim_number)
     # Lock the claim row (PostgreSQL) so two requests cannot both see the balance uncovered.
-    ctx.session.execute(sa.select(Claim.id).where(Claim.id == claim.id).with_for_update())
+    ctx.session.execute(sa.select(col(Claim.id)).where(col(Claim.id) == claim.id).with_for_update())
     bal = balances.balance(ctx, claim)
     if bal.uncovered_amount <= 0:
         live = [s.slip_number for s in live_slips(ctx, claim)]
@@ -226,7 +227,7 @@ def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> li
         )
     parts = plan_slips(bal.uncovered_amount, plan, ctx.settings.slip_amount_cap, ctx.today())
     last = ctx.session.execute(
-        sa.select(sa.func.max(Slip.instalment)).where(Slip.claim_id == claim.id)
+        sa.select(sa.func.max(Slip.instalment)).where(col(Slip.claim_id) == claim.id)
     ).scalar()
     start = (last or 0) + 1
     if start + len(parts) - 1 > MAX_INSTALMENT:

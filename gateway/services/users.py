@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from sqlmodel import col
 from sqlmodel import select
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
@@ -74,7 +75,7 @@ def revoke_tokens(ctx: Context, name: str) -> int:
     user = get_user(ctx, name)
     count = 0
     for token in ctx.session.exec(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
     ):
         token.revoked_at = utcnow()
         ctx.session.add(token)
