@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from typing import Any
+from typing import TypeVar
 
 from flask import Blueprint
 from flask import Response
@@ -27,6 +30,7 @@ from gateway.web import current_actor
 from gateway.web import runtime
 
 bp = Blueprint("staff", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
 CLAIM_READERS = ("finance", "approver", "accounting", "auditor")
 
 LABELS = {
@@ -76,6 +80,25 @@ def _actor_or_login() -> Actor | WerkzeugResponse:
     return actor
 
 
+def page(*roles: str, message: str = "この画面を見る権限がありません") -> Callable[[F], F]:
+    """A staff page: signed-in users with one of ``roles`` get the view (called with the actor first);
+    others are sent to sign in, or see a 403 page."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = _actor_or_login()
+            if not isinstance(actor, Actor):
+                return actor
+            if not actor.has_role(*roles):
+                return render_template("error.html", code=403, message=message), 403
+            return view(actor, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 @bp.get("/")
 def home() -> WerkzeugResponse:
     return redirect(url_for("staff.claims"))
@@ -110,12 +133,8 @@ def logout() -> WerkzeugResponse:
 
 
 @bp.get("/staff/claims")
-def claims() -> Any:
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role(*CLAIM_READERS):
-        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+@page(*CLAIM_READERS)
+def claims(actor: Actor) -> Any:
     status = request.args.get("status") or None
     after = request.args.get("after") or None
     rows = claim_service.list_claims(ctx(), status=status, limit=51, after=after)
@@ -130,12 +149,8 @@ def claims() -> Any:
 
 
 @bp.get("/staff/claims/<number>")
-def claim(number: str) -> Any:
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role(*CLAIM_READERS):
-        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
+@page(*CLAIM_READERS)
+def claim(actor: Actor, number: str) -> Any:
     c = ctx()
     doc = claim_service.show_claim(c, number)
     c.commit()
@@ -149,13 +164,9 @@ def claim(number: str) -> Any:
 
 
 @bp.post("/staff/claims/<number>/slips")
-def issue(number: str) -> Any:
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
+@page("finance", message="発行できるのは finance のみです")
+def issue(actor: Actor, number: str) -> Any:
     csrf.protect()
-    if not actor.has_role("finance"):
-        return render_template("error.html", code=403, message="発行できるのは finance のみです"), 403
     form = request.form
     try:
         plan = slip_service.Plan(
@@ -174,13 +185,9 @@ def issue(number: str) -> Any:
 
 
 @bp.post("/staff/slips/<slip_number>/void")
-def void(slip_number: str) -> Any:
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
+@page("finance", message="取消できるのは finance のみです")
+def void(actor: Actor, slip_number: str) -> Any:
     csrf.protect()
-    if not actor.has_role("finance"):
-        return render_template("error.html", code=403, message="取消できるのは finance のみです"), 403
     c = ctx()
     try:
         slip = slip_service.void_slip(c, slip_number, request.form.get("reason", ""))
@@ -193,12 +200,8 @@ def void(slip_number: str) -> Any:
 
 
 @bp.get("/staff/slips/<slip_number>/slip.pdf")
-def slip_pdf(slip_number: str) -> Any:
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role("finance"):
-        return render_template("error.html", code=403, message="権限がありません"), 403
+@page("finance")
+def slip_pdf(actor: Actor, slip_number: str) -> Any:
     import io
 
     c = ctx()
@@ -221,30 +224,22 @@ REPORT_READERS = ("finance", "accounting", "auditor")
 
 
 @bp.get("/staff/reports/daily")
-def report_daily_index() -> Any:
+@page(*REPORT_READERS)
+def report_daily_index(actor: Actor) -> Any:
     """The date picker's target: ``?date=YYYY-MM-DD``, else yesterday (Japan)."""
     from gateway.services import reports
 
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role(*REPORT_READERS):
-        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
     text = request.args.get("date")
     day = reports.parse_day(text) if text else ctx().today() - datetime.timedelta(days=1)
     return redirect(url_for("staff.report_daily", day=day.isoformat()))
 
 
 @bp.get("/staff/reports/daily/<day>")
-def report_daily(day: str) -> Any:
+@page(*REPORT_READERS)
+def report_daily(actor: Actor, day: str) -> Any:
     """The daily report of one received date, with the 30-day chart and links to the previous/next day."""
     from gateway.services import reports
 
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role(*REPORT_READERS):
-        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
     c = ctx()
     date = reports.parse_day(day)
     doc = reports.daily(c, date)
@@ -261,15 +256,11 @@ def report_daily(day: str) -> Any:
 
 
 @bp.get("/staff/reports/arrears")
-def report_arrears() -> Any:
+@page(*REPORT_READERS)
+def report_arrears(actor: Actor) -> Any:
     """Claims past due and unpaid as of ``?as_of=`` (default today), for the office's own follow-up."""
     from gateway.services import reports
 
-    actor = _actor_or_login()
-    if not isinstance(actor, Actor):
-        return actor
-    if not actor.has_role(*REPORT_READERS):
-        return render_template("error.html", code=403, message="この画面を見る権限がありません"), 403
     c = ctx()
     text = request.args.get("as_of")
     as_of = reports.parse_day(text, "as_of") if text else c.today()

@@ -18,24 +18,12 @@ from gateway.models.base import created_at_field
 from gateway.models.base import json_field
 from gateway.models.base import utcnow
 from gateway.models.settlement import BigId
+from reconciliation.rules import KINDS
 
 PAYMENT_STATES = ("preliminary", "confirmed", "cancelled")
 PAYMENT_SOURCES = ("agent", "manual", "matched", "applied_in", "applied_out")
 MANUAL_CHANNELS = ("window", "bank", "transfer", "deduction")
-EXCEPTION_KINDS = (
-    "unknown_slip",
-    "amount_mismatch",
-    "duplicate_payment",
-    "paid_after_expiry",
-    "paid_void_slip",
-    "overpayment",
-    "unexpected_channel",
-    "cancel_without_preliminary",
-    "cancel_after_confirmation",
-    "confirmation_differs",
-    "unconfirmed_preliminary",
-    "remittance_mismatch",
-)
+EXCEPTION_KINDS = KINDS
 EXCEPTION_STATUSES = ("open", "pending_approval", "resolved")
 RESOLUTIONS = ("matched_to_claim", "refund_due", "applied_to_claim", "agent_withdrawn", "no_action")
 FOUR_EYES = ("matched_to_claim", "applied_to_claim")
