@@ -54,14 +54,17 @@ class PlannedEnvelope:
 
 def _candidates(ctx: Context, issued_on: datetime.date | None) -> list[tuple[int, int]]:
     """(slip id, debtor id) of live, unexpired slips never printed in a batch."""
-    printed = sa.select(col(PrintBatchItem.slip_id)).where(col(PrintBatchItem.skipped_reason).is_(None))
+    # NOT EXISTS, not NOT IN: PostgreSQL runs a NOT IN subquery that outgrows work_mem once per row.
+    printed = sa.exists().where(
+        col(PrintBatchItem.slip_id) == col(Slip.id), col(PrintBatchItem.skipped_reason).is_(None)
+    )
     query = (
         sa.select(col(Slip.id), col(Claim.debtor_id))
         .join(Claim, col(Claim.id) == Slip.claim_id)
         .where(
             col(Slip.status) == "issued",
             col(Slip.barcode_expiry) >= ctx.today(),
-            col(Slip.id).not_in(printed),
+            ~printed,
         )
         .order_by(col(Slip.id))
     )

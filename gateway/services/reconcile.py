@@ -240,13 +240,13 @@ def _rank_pair(
     q.run(
         f"""INSERT INTO recon_c (rid, payment_number, k2, k3, k4, rn)
             SELECT r.id, {_key_columns("r", keys)}, ROW_NUMBER() OVER (PARTITION BY {part_r} ORDER BY r.id)
-            {records} AND r.id NOT IN (SELECT x.rid FROM recon_pairs x)"""
+            {records} AND NOT EXISTS (SELECT 1 FROM recon_pairs x WHERE x.rid = r.id)"""
     )
     q.run(
         f"""INSERT INTO recon_m (pid, payment_number, k2, k3, k4, rn)
             SELECT p.id, {_key_columns("p", keys)}, ROW_NUMBER() OVER (PARTITION BY {part_p} ORDER BY p.id)
             {payments} AND p.payment_number IN (SELECT c0.payment_number FROM recon_c c0)
-              AND p.id NOT IN (SELECT x.pid FROM recon_pairs x)"""
+              AND NOT EXISTS (SELECT 1 FROM recon_pairs x WHERE x.pid = p.id)"""
     )
     if q.pg:
         q.run("ANALYZE recon_c")
