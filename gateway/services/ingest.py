@@ -531,6 +531,7 @@ class _Bulk:
         self.postgres = conn.dialect.name == "postgresql"
         self.stage = stage
         self.new = 0
+        self.handed = 0
         self._pending: Future[int] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-ingest")
         self._cache_size: int | None = None
@@ -590,6 +591,20 @@ class _Bulk:
         else:
             self.driver.executemany(self.stage_sql, rows)
         self._pending = self._executor.submit(self._insert)
+
+    def hand(self, chunk: list[tuple[Any, ...]], progress: Callable[[int], None] | None) -> None:
+        """Stage a chunk (see :meth:`add`), count it, empty the list for reuse, report the running total."""
+        self.add(chunk)
+        self.handed += len(chunk)
+        if progress is not None and chunk:
+            progress(self.handed)
+        chunk.clear()
+
+    def totals(self, counts: dict[str, int], amounts: dict[str, int]) -> _Totals:
+        """Wait for the last insert; what the file held and what was new."""
+        return _Totals(
+            self.handed, self.finish(), dict(sorted(counts.items())), dict(sorted(amounts.items()))
+        )
 
     def _insert(self) -> int:
         if self.postgres:
@@ -654,7 +669,6 @@ def _payment_rows(
     dates: dict[tuple[Any, ...], str] = {}
     counts: dict[str, int] = {}
     amounts: dict[str, int] = {}
-    records_done = 0
     chunk: list[tuple[Any, ...]] = []
     append = chunk.append
     blake = hashlib.blake2b
@@ -712,16 +726,9 @@ def _payment_rows(
             )
         )
         if len(chunk) >= CHUNK_ROWS:
-            bulk.add(chunk)
-            records_done += len(chunk)
-            chunk.clear()
-            if progress is not None:
-                progress(records_done)
-    bulk.add(chunk)
-    records_done += len(chunk)
-    if progress is not None and chunk:
-        progress(records_done)
-    return _Totals(records_done, bulk.finish(), dict(sorted(counts.items())), dict(sorted(amounts.items())))
+            bulk.hand(chunk, progress)
+    bulk.hand(chunk, progress)
+    return bulk.totals(counts, amounts)
 
 
 def bank_identity(record: ParsedBankRecord) -> str:
@@ -750,7 +757,6 @@ def _bank_rows(
     keys: dict[str, str] = {}
     counts: dict[str, int] = {}
     amounts: dict[str, int] = {}
-    records_done = 0
     chunk: list[tuple[Any, ...]] = []
     for r in records:
         name = r.remitter_name.strip()
@@ -784,16 +790,9 @@ def _bank_rows(
             )
         )
         if len(chunk) >= CHUNK_ROWS:
-            bulk.add(chunk)
-            records_done += len(chunk)
-            chunk.clear()
-            if progress is not None:
-                progress(records_done)
-    bulk.add(chunk)
-    records_done += len(chunk)
-    if progress is not None and chunk:
-        progress(records_done)
-    return _Totals(records_done, bulk.finish(), dict(sorted(counts.items())), dict(sorted(amounts.items())))
+            bulk.hand(chunk, progress)
+    bulk.hand(chunk, progress)
+    return bulk.totals(counts, amounts)
 
 
 def file_json(row: SettlementFile) -> dict[str, Any]:
