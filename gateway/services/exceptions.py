@@ -60,6 +60,7 @@ from gateway.models.recon import Payment
 from gateway.models.recon import ReconException
 from gateway.models.recon import Refund
 from gateway.models.recon import Remittance
+from gateway.services import balances
 from reconciliation import rules
 
 _MONEY_BACK = ("refund_due", "applied_to_claim", "agent_withdrawn", "no_action")
@@ -498,15 +499,6 @@ def _claim(ctx: Context, number: str | None, fieldname: str = "claim_number") ->
     return claim
 
 
-def _confirmed_sum(ctx: Context, claim_id: int) -> int:
-    value = ctx.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
-            col(Payment.claim_id) == claim_id, col(Payment.state) == "confirmed"
-        )
-    ).scalar_one()
-    return int(value)
-
-
 def excess(ctx: Context, claim: Claim) -> int:
     """Confirmed money beyond the claim's amount not yet set aside for a refund (may be negative)."""
     assert claim.id is not None
@@ -515,7 +507,7 @@ def excess(ctx: Context, claim: Claim) -> int:
             col(Refund.claim_id) == claim.id, col(Refund.status) != "undone"
         )
     ).scalar_one()
-    return _confirmed_sum(ctx, claim.id) - claim.amount - int(reserved)
+    return balances.balance(ctx, claim).paid_amount - claim.amount - int(reserved)
 
 
 def _whole_yen(value: Any, fieldname: str) -> int:
@@ -618,8 +610,7 @@ def _plan(
                 field="amount",
                 details={"available": max(available, 0)},
             )
-        assert target.id is not None
-        open_amount = target.amount - _confirmed_sum(ctx, target.id)
+        open_amount = target.amount - balances.balance(ctx, target).paid_amount
         if value > open_amount:
             raise Conflict(
                 f"claim {target.number} still owes {max(open_amount, 0)} yen; {value} yen would overpay it",
