@@ -24,20 +24,8 @@ from gateway.models.base import JST
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.recon import MANUAL_CHANNELS
 from gateway.models.recon import AccountingEntry
-from gateway.models.recon import ClaimStatusLog
 from gateway.models.recon import Payment
 from reconciliation import rules
-
-
-def payment_sums(ctx: Context, claim_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """(paid, pending, refunded) per claim id."""
-    from gateway.services import balances
-
-    claims = ctx.session.exec(select(Claim).where(Claim.id.in_(claim_ids))).all()  # type: ignore[union-attr]
-    return {
-        cid: (b.paid_amount, b.pending_amount, b.refunded_amount)
-        for cid, b in balances.balances(ctx, claims).items()
-    }
 
 
 def covered_payment_numbers(ctx: Context, payment_numbers: list[str]) -> set[str]:
@@ -86,39 +74,12 @@ def payments_json(ctx: Context, claim: Claim) -> list[dict[str, Any]]:
     return [payment_json(p, f"{n}-{r}" if n else None) for p, n, r in rows]
 
 
-def _status_for(claim_amount: int, paid: int) -> str:
-    if paid > claim_amount:
-        return "overpaid"
-    if paid == claim_amount:
-        return "paid"
-    return "open"
-
-
 def refresh_claim_status(ctx: Context, claim_ids: list[int]) -> None:
-    """Set ``open``/``paid``/``overpaid`` from the confirmed money; closed claims keep their decision."""
-    if not claim_ids:
-        return
-    claims = ctx.session.exec(select(Claim).where(Claim.id.in_(claim_ids))).all()  # type: ignore[union-attr]
-    sums = payment_sums(ctx, [c.id for c in claims if c.id is not None])
-    for claim in claims:
-        if claim.status in CLOSED_STATUSES or claim.id is None:
-            continue
-        paid, _pending, refunded = sums.get(claim.id, (0, 0, 0))
-        # Money refunded to the debtor no longer counts: a refunded overpayment leaves the claim paid.
-        status = _status_for(claim.amount, paid - refunded)
-        if status != claim.status:
-            ctx.session.add(
-                ClaimStatusLog(
-                    claim_id=claim.id,
-                    old_status=claim.status,
-                    new_status=status,
-                    at=ctx.now(),
-                    on_date=ctx.today(),
-                )
-            )
-            claim.status = status
-            ctx.session.add(claim)
-    ctx.session.flush()
+    """Set ``open``/``paid``/``overpaid`` from the confirmed money net of refunds; closed claims keep their
+    decision. The same rule a reconciliation run applies (one SQL statement serves both)."""
+    from gateway.services import reconcile
+
+    reconcile.refresh_claim_statuses(ctx, claim_ids)
 
 
 def add_entries(

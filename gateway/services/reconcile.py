@@ -606,6 +606,9 @@ def _check_payments(q: _Sql) -> None:
     q.run("DROP TABLE IF EXISTS recon_suspects")
 
 
+_CLAIM_SUMS = "claim_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL, refunded BIGINT NOT NULL"
+
+
 def _touched_sums(q: _Sql) -> None:
     """Per payment number and per claim touched at ``now``: confirmed money (and, per payment number, how
     many live payments), into indexed scratch tables the next steps join instead of re-summing per row."""
@@ -615,7 +618,7 @@ def _touched_sums(q: _Sql) -> None:
             "recon_numbers",
             "payment_number VARCHAR(16) PRIMARY KEY, confirmed BIGINT NOT NULL, live INTEGER NOT NULL",
         ),
-        ("recon_claims", "claim_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL, refunded BIGINT NOT NULL"),
+        ("recon_claims", _CLAIM_SUMS),
     ):
         q.run(f"DROP TABLE IF EXISTS {name}")
         q.run(f"CREATE TEMP TABLE {name} ({columns}){suffix}")
@@ -629,18 +632,58 @@ def _touched_sums(q: _Sql) -> None:
            WHERE p.payment_number IN (SELECT t.payment_number FROM payments t WHERE t.updated_at = :now)
            GROUP BY p.payment_number"""
     )
-    q.run(
-        """INSERT INTO recon_claims (claim_id, paid, refunded)
-           SELECT p.claim_id, sum(CASE WHEN p.state = 'confirmed' THEN p.amount ELSE 0 END),
-                  COALESCE((SELECT sum(f.amount) FROM refunds f
-                            WHERE f.claim_id = p.claim_id AND f.status = 'refunded'), 0)
-           FROM payments p
-           WHERE p.claim_id IN (SELECT t.claim_id FROM payments t WHERE t.updated_at = :now)
-           GROUP BY p.claim_id"""
-    )
+    _fill_claim_sums(q, "SELECT t.claim_id FROM payments t WHERE t.updated_at = :now")
     if q.pg:
         q.run("ANALYZE recon_numbers")
         q.run("ANALYZE recon_claims")
+
+
+def _fill_claim_sums(q: _Sql, claim_ids_sql: str) -> None:
+    """recon_claims: per claim of ``claim_ids_sql``, its confirmed money and the refunds paid out."""
+    q.run(
+        f"""INSERT INTO recon_claims (claim_id, paid, refunded)
+            SELECT c.id, COALESCE(sum(CASE WHEN p.state = 'confirmed' THEN p.amount ELSE 0 END), 0),
+                   COALESCE((SELECT sum(f.amount) FROM refunds f
+                             WHERE f.claim_id = c.id AND f.status = 'refunded'), 0)
+            FROM claims c LEFT JOIN payments p ON p.claim_id = c.id
+            WHERE c.id IN ({claim_ids_sql})
+            GROUP BY c.id"""
+    )
+
+
+def _claim_statuses(q: _Sql) -> None:
+    """The claims of recon_claims take ``open``/``paid``/``overpaid`` from their confirmed money net of
+    refunds (a refunded overpayment leaves the claim paid); closed claims keep their decision. Each change
+    is logged."""
+    status = """CASE WHEN x.paid - x.refunded > claims.amount THEN 'overpaid'
+                     WHEN x.paid - x.refunded = claims.amount THEN 'paid' ELSE 'open' END"""
+    changed = (
+        f"claims.id = x.claim_id AND claims.status NOT IN {CLOSED_STATUSES!r} AND claims.status <> {status}"
+    )
+    q.run(
+        f"""INSERT INTO claim_status_log (claim_id, old_status, new_status, at, on_date)
+            SELECT claims.id, claims.status, {status}, :now, :today
+            FROM claims JOIN recon_claims x ON claims.id = x.claim_id
+            WHERE {changed}"""
+    )
+    q.run(f"UPDATE claims SET status = {status} FROM recon_claims x WHERE {changed}")
+
+
+def refresh_claim_statuses(ctx: Context, claim_ids: list[int]) -> None:
+    """Apply the claim-status rule of a run to these claims (after an adjustment or a refund); inside the
+    caller's mutation."""
+    ids = [int(i) for i in claim_ids]
+    if not ids:
+        return
+    ctx.session.flush()
+    q = _Sql(ctx, ctx.now(), ctx.today())
+    suffix = " ON COMMIT DROP" if q.pg else ""
+    q.run("DROP TABLE IF EXISTS recon_claims")
+    q.run(f"CREATE TEMP TABLE recon_claims ({_CLAIM_SUMS}){suffix}")
+    _fill_claim_sums(q, ", ".join(map(str, ids)))
+    _claim_statuses(q)
+    q.run("DROP TABLE IF EXISTS recon_claims")
+    ctx.session.expire_all()  # statuses changed by SQL behind the ORM's back
 
 
 def _update_slips_and_claims(q: _Sql) -> None:
@@ -659,19 +702,7 @@ def _update_slips_and_claims(q: _Sql) -> None:
            WHERE slips.payment_number = n.payment_number AND slips.status = 'issued'
              AND slips.amount <= n.confirmed"""
     )
-    # Money refunded to the debtor no longer counts: a refunded overpayment leaves the claim paid.
-    status = """CASE WHEN x.paid - x.refunded > claims.amount THEN 'overpaid'
-                     WHEN x.paid - x.refunded = claims.amount THEN 'paid' ELSE 'open' END"""
-    changed = (
-        f"claims.id = x.claim_id AND claims.status NOT IN {CLOSED_STATUSES!r} AND claims.status <> {status}"
-    )
-    q.run(
-        f"""INSERT INTO claim_status_log (claim_id, old_status, new_status, at, on_date)
-            SELECT claims.id, claims.status, {status}, :now, :today
-            FROM claims JOIN recon_claims x ON claims.id = x.claim_id
-            WHERE {changed}"""
-    )
-    q.run(f"UPDATE claims SET status = {status} FROM recon_claims x WHERE {changed}")
+    _claim_statuses(q)
     _overpayments(q)
     for name in ("recon_numbers", "recon_claims"):
         q.run(f"DROP TABLE IF EXISTS {name}")
