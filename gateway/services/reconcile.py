@@ -196,6 +196,7 @@ def _create_pairs(q: _Sql) -> None:
     suffix = " ON COMMIT DROP" if q.pg else ""
     keys = "payment_number VARCHAR(16) NOT NULL, k2 TEXT, k3 TEXT, k4 TEXT, rn BIGINT NOT NULL"
     for name, columns in (
+        ("recon_direct", "pid BIGINT PRIMARY KEY, cid BIGINT NOT NULL, payment_number VARCHAR(16) NOT NULL"),
         ("recon_pairs", "rid BIGINT NOT NULL, pid BIGINT NOT NULL, how VARCHAR(16) NOT NULL"),
         ("recon_c", f"rid BIGINT NOT NULL, {keys}"),
         ("recon_m", f"pid BIGINT NOT NULL, {keys}"),
@@ -209,7 +210,7 @@ def _create_pairs(q: _Sql) -> None:
 
 
 def _drop_pairs(q: _Sql) -> None:
-    for name in ("recon_pairs", "recon_c", "recon_m"):
+    for name in ("recon_direct", "recon_pairs", "recon_c", "recon_m"):
         q.run(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -344,6 +345,49 @@ def _confirm_pairs(q: _Sql, result: RunResult, how: str) -> None:
     _mark_paired(q)
 
 
+def _direct_confirmations(q: _Sql, result: RunResult) -> int:
+    """Preliminary records whose exact confirmation (``02``, same key and amount) arrives in the same run
+    become confirmed payments directly: the state the preliminary payment would reach by the next step,
+    written once instead of inserted and then updated. Returns how many payments it created.
+
+    Only keys that occur once on each side among the new records, with no open preliminary payment of
+    that payment number (an older one would take the confirmation first), go this way; everything else
+    (repeated keys, differing amounts, numbers with open payments) takes the general path below."""
+    q.run(
+        f"""INSERT INTO recon_direct (pid, cid, payment_number)
+            SELECT max(CASE WHEN r.kind = 'preliminary' THEN r.id END),
+                   max(CASE WHEN r.kind = 'confirmed' THEN r.id END), r.payment_number
+            FROM settlement_records r
+            WHERE {_NEW} AND {_OFFICE} AND (r.kind = 'preliminary' OR r.kind_code = '02')
+            GROUP BY r.payment_number, r.reissue_count, r.paid_at, r.store_code
+            HAVING count(*) = 2 AND min(r.kind) <> max(r.kind) AND min(r.amount) = max(r.amount)"""
+    )
+    q.run(
+        """DELETE FROM recon_direct
+           WHERE NOT EXISTS (SELECT 1 FROM slips s WHERE s.payment_number = recon_direct.payment_number)
+              OR EXISTS (SELECT 1 FROM payments p WHERE p.payment_number = recon_direct.payment_number
+                                                   AND p.state = 'preliminary' AND p.source = 'agent')"""
+    )
+    created = q.run(
+        f"""INSERT INTO payments ({_PAY_COLUMNS})
+            SELECT s.claim_id, s.id, a.payment_number, a.reissue_count, c.amount, 'confirmed', 'agent',
+                   a.channel_code, a.store_code, a.agent_id, a.paid_at, a.paid_date,
+                   (a.paid_date > s.due_date AND a.paid_date <= s.barcode_expiry), a.id, c.id,
+                   c.transfer_date, a.received_at, a.received_date, :now, :now, :now
+            FROM recon_direct d
+            JOIN settlement_records a ON a.id = d.pid
+            JOIN settlement_records c ON c.id = d.cid
+            JOIN slips s ON s.id = {_slip_for("a")}"""
+    ).rowcount
+    q.run(
+        """UPDATE settlement_records SET processed_at = :now
+           WHERE id IN (SELECT pid FROM recon_direct UNION ALL SELECT cid FROM recon_direct)"""
+    )
+    result.matched += 2 * created  # a preliminary and a confirmation record each
+    result.confirmed += created
+    return created
+
+
 def _insert_payments(q: _Sql, *, state: str, where: str) -> int:
     """New payments from new records, on their slip; returns how many.
 
@@ -415,15 +459,17 @@ def _match_records(q: _Sql, result: RunResult) -> None:
             "consignor_code": "r.consignor_code",
         },
     )
-    # 2. preliminaries
-    created = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
-    result.matched += created
-    if q.pg and created > BULK_ANALYZE:
+    _create_pairs(q)
+    # 2. a preliminary and its exact confirmation both new: one confirmed payment, written once
+    created = _direct_confirmations(q, result)
+    # 3. the other preliminaries
+    preliminaries = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
+    result.matched += preliminaries
+    if q.pg and created + preliminaries > BULK_ANALYZE:
         # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
         # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
         q.run("ANALYZE payments")
-    _create_pairs(q)
-    # 3. exact confirmations and exact cancellations
+    # 4. exact confirmations and exact cancellations
     _pair(
         q,
         record_kind="confirmed",
@@ -434,7 +480,7 @@ def _match_records(q: _Sql, result: RunResult) -> None:
     )
     _confirm_pairs(q, result, "exact")
     _cancel_pairs(q, result, exact=True)
-    # 4. fallback confirmations: the oldest open preliminary of the payment number
+    # 5. fallback confirmations: the oldest open preliminary of the payment number
     _pair(
         q,
         record_kind="confirmed",
@@ -444,13 +490,13 @@ def _match_records(q: _Sql, result: RunResult) -> None:
         how="oldest",
     )
     _confirm_pairs(q, result, "oldest")
-    # 5. postal corrections (22) replace the amount of their 12 (same payment number and payment date)
+    # 6. postal corrections (22) replace the amount of their 12 (same payment number and payment date)
     _postal_corrections(q, result)
-    # 6. confirmations with no preliminary (postal 12, a lost preliminary file, an unmatched 22)
+    # 7. confirmations with no preliminary (postal 12, a lost preliminary file, an unmatched 22)
     created = _insert_payments(q, state="confirmed", where="r.kind = 'confirmed'")
     result.matched += created
     result.confirmed += created
-    # 7. cancellations: the oldest open preliminary, else an exception
+    # 8. cancellations: the oldest open preliminary, else an exception
     _cancel_pairs(q, result, exact=False)
     _cancel_exceptions(q)
     # everything else new (unknown slips, foreign barcodes) has been looked at
@@ -552,14 +598,15 @@ def _check_payments(q: _Sql) -> None:
                    OR (a.id IS NOT NULL
                        AND (',' || a.channels || ',') NOT LIKE ('%,' || p.channel_code || ',%')))"""
     )
-    suspects = "payments p JOIN recon_suspects x ON x.pid = p.id"
+    # Driven by the suspects' ids: a join to the (unanalysed) scratch table lets the planner walk every
+    # touched payment instead.
+    suspect = "p.id IN (SELECT x.pid FROM recon_suspects x)"
     slip = "JOIN slips s ON s.id = p.slip_id"
     _raise_for_payments(
         q,
         "amount_mismatch",
-        source=suspects,
         join=slip,
-        where=f"{touched} AND p.amount <> s.amount AND p.source IN ('agent', 'manual')",
+        where=f"{suspect} AND p.amount <> s.amount AND p.source IN ('agent', 'manual')",
         detail={"slip_amount": "s.amount", "paid_amount": "p.amount"},
         records="COALESCE(p.correction_record_id, p.confirmed_record_id, p.preliminary_record_id)",
         key="p.id || ':' || p.amount",  # a later different amount is a new mismatch
@@ -567,25 +614,22 @@ def _check_payments(q: _Sql) -> None:
     _raise_for_payments(
         q,
         "paid_after_expiry",
-        source=suspects,
         join=slip,
-        where=f"{touched} AND p.source = 'agent' AND p.paid_date > s.barcode_expiry",
+        where=f"{suspect} AND p.source = 'agent' AND p.paid_date > s.barcode_expiry",
         detail={"paid_date": "p.paid_date", "barcode_expiry": "s.barcode_expiry"},
     )
     _raise_for_payments(
         q,
         "paid_void_slip",
-        source=suspects,
         join=slip,
-        where=f"{touched} AND s.status = 'void'",
+        where=f"{suspect} AND s.status = 'void'",
         detail={"void_reason": "s.void_reason"},
     )
     _raise_for_payments(
         q,
         "unexpected_channel",
-        source=suspects,
         join="JOIN agents a ON a.id = p.agent_id",
-        where=f"""{touched} AND p.source = 'agent'
+        where=f"""{suspect} AND p.source = 'agent'
                   AND (',' || a.channels || ',') NOT LIKE ('%,' || p.channel_code || ',%')""",
         detail={"channel_code": "p.channel_code", "enabled": "a.channels"},
     )
