@@ -4,13 +4,15 @@ Set-based: every step is one or a few ``INSERT … SELECT`` / ``UPDATE … FROM`
 not yet processed, so a million records never pass through Python one by one. The rules each step applies
 are in :mod:`reconciliation.rules` and spec/settlement-formats.md:
 
-1. records whose (issuer prefix, consignor, payment number) matches no slip of this office → ``unknown_slip``;
-2. preliminary records → preliminary payments (on the slip with that reissue count, else the newest);
+1. a preliminary record and its exact confirmation that arrive together → one confirmed payment;
+2. the other preliminary records → preliminary payments (on the slip with that reissue count, else the
+   newest);
 3. confirmations and cancellations are linked to the preliminary payment with the same payment number,
    reissue count, payment date-time and store (rank to rank, so two identical payments pair with two
    identical confirmations); failing that, to the oldest open preliminary payment of the payment number
    (a differing amount or date then raises ``confirmation_differs``); confirmations with no preliminary
-   become confirmed payments; a ``22`` postal correction replaces the amount of its ``12``;
+   become confirmed payments; a ``22`` postal correction replaces the amount of its ``12``; records left
+   over whose (issuer prefix, consignor, payment number) matches no slip of this office → ``unknown_slip``;
 4. checks on the payments this run touched (amount, expiry, void slip, channel, duplicates), slips paid,
    claim statuses, overpayments, ageing of unconfirmed preliminaries, and the three-way match of each
    agent's confirmed records with its bank credits.
@@ -418,11 +420,12 @@ def _insert_payments(q: _Sql, *, state: str, where: str) -> int:
               AND NOT EXISTS (SELECT 1 FROM slips s3 WHERE s3.payment_number = r.payment_number
                                                        AND s3.reissue_count = r.reissue_count)"""
     ).rowcount
+    # Driven by the records still unprocessed (a probe of the unique record index each), not by every
+    # payment the run has touched so far.
     q.run(
         f"""UPDATE settlement_records SET processed_at = :now
-            WHERE id IN (SELECT p.{record} FROM payments p
-                         WHERE p.updated_at = :now AND p.{record} IS NOT NULL AND p.source = 'agent')
-              AND processed_at IS NULL"""
+            WHERE processed_at IS NULL
+              AND EXISTS (SELECT 1 FROM payments p WHERE p.{record} = settlement_records.id)"""
     )
     return count
 
@@ -444,7 +447,48 @@ def _match_records(q: _Sql, result: RunResult) -> None:
                 WHERE {_NEW} AND r.kind = 'confirmed' AND r.transfer_date IS NOT NULL"""
         ).all()
     }
-    # 1. records that match no slip of this office
+    _create_pairs(q)
+    # 1. a preliminary and its exact confirmation both new: one confirmed payment, written once
+    created = _direct_confirmations(q, result)
+    # 2. the other preliminaries
+    preliminaries = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
+    result.matched += preliminaries
+    if q.pg and created + preliminaries > BULK_ANALYZE:
+        # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
+        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
+        q.run("ANALYZE payments")
+    # 3. exact confirmations and exact cancellations
+    _pair(
+        q,
+        record_kind="confirmed",
+        kind_codes=("02",),
+        payment_states=("preliminary",),
+        exact=True,
+        how="exact",
+    )
+    _confirm_pairs(q, result, "exact")
+    _cancel_pairs(q, result, exact=True)
+    # 4. fallback confirmations: the oldest open preliminary of the payment number
+    _pair(
+        q,
+        record_kind="confirmed",
+        kind_codes=("02",),
+        payment_states=("preliminary",),
+        exact=False,
+        how="oldest",
+    )
+    _confirm_pairs(q, result, "oldest")
+    # 5. postal corrections (22) replace the amount of their 12 (same payment number and payment date)
+    _postal_corrections(q, result)
+    # 6. confirmations with no preliminary (postal 12, a lost preliminary file, an unmatched 22)
+    created = _insert_payments(q, state="confirmed", where="r.kind = 'confirmed'")
+    result.matched += created
+    result.confirmed += created
+    # 7. cancellations: the oldest open preliminary, else an exception
+    _cancel_pairs(q, result, exact=False)
+    _cancel_exceptions(q)
+    # 8. what is left and matches no slip of this office (every step above needs a slip, so only the
+    # leftovers are looked at, not every new record)
     _raise_for_records(
         q,
         "unknown_slip",
@@ -459,47 +503,7 @@ def _match_records(q: _Sql, result: RunResult) -> None:
             "consignor_code": "r.consignor_code",
         },
     )
-    _create_pairs(q)
-    # 2. a preliminary and its exact confirmation both new: one confirmed payment, written once
-    created = _direct_confirmations(q, result)
-    # 3. the other preliminaries
-    preliminaries = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
-    result.matched += preliminaries
-    if q.pg and created + preliminaries > BULK_ANALYZE:
-        # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
-        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
-        q.run("ANALYZE payments")
-    # 4. exact confirmations and exact cancellations
-    _pair(
-        q,
-        record_kind="confirmed",
-        kind_codes=("02",),
-        payment_states=("preliminary",),
-        exact=True,
-        how="exact",
-    )
-    _confirm_pairs(q, result, "exact")
-    _cancel_pairs(q, result, exact=True)
-    # 5. fallback confirmations: the oldest open preliminary of the payment number
-    _pair(
-        q,
-        record_kind="confirmed",
-        kind_codes=("02",),
-        payment_states=("preliminary",),
-        exact=False,
-        how="oldest",
-    )
-    _confirm_pairs(q, result, "oldest")
-    # 6. postal corrections (22) replace the amount of their 12 (same payment number and payment date)
-    _postal_corrections(q, result)
-    # 7. confirmations with no preliminary (postal 12, a lost preliminary file, an unmatched 22)
-    created = _insert_payments(q, state="confirmed", where="r.kind = 'confirmed'")
-    result.matched += created
-    result.confirmed += created
-    # 8. cancellations: the oldest open preliminary, else an exception
-    _cancel_pairs(q, result, exact=False)
-    _cancel_exceptions(q)
-    # everything else new (unknown slips, foreign barcodes) has been looked at
+    # everything else new has been looked at
     q.run("UPDATE settlement_records SET processed_at = :now WHERE processed_at IS NULL")
     _drop_pairs(q)
 
@@ -699,18 +703,27 @@ def _claim_statuses(q: _Sql) -> None:
     """The claims of recon_claims take ``open``/``paid``/``overpaid`` from their confirmed money net of
     refunds (a refunded overpayment leaves the claim paid); closed claims keep their decision. Each change
     is logged."""
-    status = """CASE WHEN x.paid - x.refunded > claims.amount THEN 'overpaid'
-                     WHEN x.paid - x.refunded = claims.amount THEN 'paid' ELSE 'open' END"""
-    changed = (
-        f"claims.id = x.claim_id AND claims.status NOT IN {CLOSED_STATUSES!r} AND claims.status <> {status}"
+    status = """CASE WHEN x.paid - x.refunded > c.amount THEN 'overpaid'
+                     WHEN x.paid - x.refunded = c.amount THEN 'paid' ELSE 'open' END"""
+    suffix = " ON COMMIT DROP" if q.pg else ""
+    q.run("DROP TABLE IF EXISTS recon_status")
+    q.run(
+        "CREATE TEMP TABLE recon_status (claim_id BIGINT PRIMARY KEY, old_status VARCHAR(16) NOT NULL, "
+        f"new_status VARCHAR(16) NOT NULL){suffix}"
+    )
+    # The changes once, into a scratch table: the log and the update read them instead of re-deriving them.
+    q.run(
+        f"""INSERT INTO recon_status (claim_id, old_status, new_status)
+            SELECT c.id, c.status, {status}
+            FROM recon_claims x JOIN claims c ON c.id = x.claim_id
+            WHERE c.status NOT IN {CLOSED_STATUSES!r} AND c.status <> {status}"""
     )
     q.run(
-        f"""INSERT INTO claim_status_log (claim_id, old_status, new_status, at, on_date)
-            SELECT claims.id, claims.status, {status}, :now, :today
-            FROM claims JOIN recon_claims x ON claims.id = x.claim_id
-            WHERE {changed}"""
+        """INSERT INTO claim_status_log (claim_id, old_status, new_status, at, on_date)
+           SELECT n.claim_id, n.old_status, n.new_status, :now, :today FROM recon_status n"""
     )
-    q.run(f"UPDATE claims SET status = {status} FROM recon_claims x WHERE {changed}")
+    q.run("UPDATE claims SET status = n.new_status FROM recon_status n WHERE claims.id = n.claim_id")
+    q.run("DROP TABLE IF EXISTS recon_status")
 
 
 def refresh_claim_statuses(ctx: Context, claim_ids: list[int]) -> None:
