@@ -458,26 +458,26 @@ def _match_records(q: _Sql, result: RunResult) -> None:
         # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
         q.run("ANALYZE payments")
     # 3. exact confirmations and exact cancellations
-    _pair(
+    if _pair(
         q,
         record_kind="confirmed",
         kind_codes=("02",),
         payment_states=("preliminary",),
         exact=True,
         how="exact",
-    )
-    _confirm_pairs(q, result, "exact")
+    ):
+        _confirm_pairs(q, result, "exact")
     _cancel_pairs(q, result, exact=True)
     # 4. fallback confirmations: the oldest open preliminary of the payment number
-    _pair(
+    if _pair(
         q,
         record_kind="confirmed",
         kind_codes=("02",),
         payment_states=("preliminary",),
         exact=False,
         how="oldest",
-    )
-    _confirm_pairs(q, result, "oldest")
+    ):
+        _confirm_pairs(q, result, "oldest")
     # 5. postal corrections (22) replace the amount of their 12 (same payment number and payment date)
     _postal_corrections(q, result)
     # 6. confirmations with no preliminary (postal 12, a lost preliminary file, an unmatched 22)
@@ -510,14 +510,15 @@ def _match_records(q: _Sql, result: RunResult) -> None:
 
 def _cancel_pairs(q: _Sql, result: RunResult, *, exact: bool) -> None:
     states = ("preliminary", "confirmed") if exact else ("preliminary",)
-    _pair(
+    if not _pair(
         q,
         record_kind="cancellation",
         kind_codes=("03",),
         payment_states=states,
         exact=exact,
         how="exact" if exact else "oldest",
-    )
+    ):
+        return  # nothing paired: skip the statements below (on SQLite each walks the payments even so)
     detail = q.json_object(payment_state="p.state", confirmed_record_id="p.confirmed_record_id")
     q.raise_exceptions(
         "cancel_after_confirmation",
@@ -564,14 +565,15 @@ def _cancel_exceptions(q: _Sql) -> None:
 
 
 def _postal_corrections(q: _Sql, result: RunResult) -> None:
-    _rank_pair(
+    if not _rank_pair(
         q,
         keys=("payment_number", "paid_date"),
         records=f"FROM settlement_records r WHERE {_NEW} AND {_OFFICE} AND r.kind_code = '22'",
         payments="""FROM payments p JOIN settlement_records o ON o.id = p.confirmed_record_id
                     WHERE p.state = 'confirmed' AND o.kind_code = '12'""",
         how="postal",
-    )
+    ):
+        return
     changed = q.run(
         """UPDATE payments SET amount = r.amount, correction_record_id = r.id,
                transfer_date = r.transfer_date,
