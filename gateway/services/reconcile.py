@@ -455,8 +455,11 @@ def _match_records(q: _Sql, result: RunResult) -> None:
     result.matched += preliminaries
     if q.pg and created + preliminaries > BULK_ANALYZE:
         # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
-        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop.
+        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop. The records are
+        # re-analysed too: most are processed now, and plans that still expect them all to be new scan
+        # every payment for the few records left.
         q.run("ANALYZE payments")
+        q.run("ANALYZE settlement_records")
     # 3. exact confirmations and exact cancellations
     if _pair(
         q,
