@@ -32,6 +32,7 @@ from gateway.models.settlement import BankRecord
 from gateway.models.settlement import SettlementBatch
 from gateway.models.settlement import SettlementFile
 from gateway.models.settlement import SettlementRecord
+from gateway.models.settlement import UnreconciledRecord
 from gateway.models.settlement import UsedSignature
 
 metadata = SQLModel.metadata
@@ -64,6 +65,7 @@ __all__ = [
     "SettlementFile",
     "SettlementRecord",
     "Slip",
+    "UnreconciledRecord",
     "UsedSignature",
     "User",
     "metadata",

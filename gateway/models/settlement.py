@@ -5,7 +5,9 @@ Conventions the reconciliation side relies on:
 
 * Every record carries ``received_at`` (UTC) and ``received_date`` (its Japan date): daily reports are keyed
   on the date the gateway learned of a record, so a past day's report never changes.
-* ``processed_at`` is ``NULL`` until reconciliation has looked at a record.
+* A record waits in ``unreconciled_records`` (its id) until reconciliation has looked at it: the run takes
+  the ids from that narrow queue and deletes them, instead of rewriting a million wide record rows (and, on
+  PostgreSQL, a new version of each in every index) to mark them.
 * ``identity`` is the spec's record identity (spec/settlement-formats.md "Record identity") as one unique
   string, so that re-delivered and overlapping files add nothing:
 
@@ -224,11 +226,11 @@ class SettlementBatch(SQLModel, table=True):
 class SettlementRecord(SQLModel, table=True):
     """One payment record of an agent (preliminary, confirmed or cancellation), from a file or a post.
 
-    Written in bulk by ``gateway.services.ingest`` (never one ORM object per row); reconciliation reads it and
-    sets ``processed_at``. Exactly one of ``file_id`` and ``batch_id`` is set. Every index costs each
-    inserted record a B-tree insert (a million-record file inserts a million keys into each), so there are
-    only those the reads need: identity, payment number, received date, processed_at, and partial ones
-    for posts; none on ``file_id`` or ``agent_id``.
+    Written in bulk by ``gateway.services.ingest`` (never one ORM object per row) and never updated:
+    reconciliation reads it and removes its id from :class:`UnreconciledRecord`. Exactly one of ``file_id``
+    and ``batch_id`` is set. Every index costs each inserted record a B-tree insert (a million-record file
+    inserts a million keys into each), so there are only those the reads need: identity, payment number,
+    received date, and partial ones for posts and transfer dates; none on ``file_id`` or ``agent_id``.
     """
 
     __tablename__ = "settlement_records"
@@ -253,12 +255,6 @@ class SettlementRecord(SQLModel, table=True):
             "batch_id",
             sqlite_where=sa.text("batch_id IS NOT NULL"),
             postgresql_where=sa.text("batch_id IS NOT NULL"),
-        ),
-        sa.Index(
-            "ix_settlement_records_unprocessed",
-            "processed_at",
-            sqlite_where=sa.text("processed_at IS NULL"),
-            postgresql_where=sa.text("processed_at IS NULL"),
         ),
         # Reconciliation's three-way match (migration 0003): confirmed records per agent and transfer date.
         sa.Index(
@@ -297,9 +293,17 @@ class SettlementRecord(SQLModel, table=True):
     record_id: str | None = Field(default=None, max_length=128)
     received_at: datetime.datetime
     received_date: datetime.date = Field(index=True)
-    processed_at: datetime.datetime | None = None
-    """Indexed only while NULL (migration 0003): reconciliation finds new records, and marking one processed
-    removes its entry instead of moving it."""
+
+
+class UnreconciledRecord(SQLModel, table=True):
+    """The queue of settlement records reconciliation has not looked at yet: ingest adds each new record's
+    id in the same transaction, a run deletes the ids it has placed.
+
+    No foreign key: a million queue rows would each cost a lookup on insert; the ids come from the insert
+    that wrote the records, in the same transaction."""
+
+    __tablename__ = "unreconciled_records"
+    record_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
 
 
 class BankRecord(SQLModel, table=True):

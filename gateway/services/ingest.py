@@ -340,11 +340,17 @@ def _store_file(
     assert row.id is not None
     if info.kind == "payment":
         assert agent is not None and agent.id is not None
+        before = ctx.session.execute(
+            sa.text("SELECT COALESCE(max(id), 0) FROM settlement_records")
+        ).scalar_one()
         bulk = _Bulk(ctx, _PAYMENT_STAGE, file_id=row.id, agent_id=agent.id, received_at=received_at)
         try:
             totals = _payment_rows(adapter.parse(path), agent.code, bulk, progress)  # type: ignore[arg-type]
         finally:
             bulk.close()
+        if totals.new:
+            # This file's new records have ids above every id committed before it (sequences only grow).
+            enqueue(ctx, "file_id = :file AND id > :before", file=row.id, before=int(before))
     else:
         bulk = _Bulk(ctx, _BANK_STAGE, file_id=row.id, agent_id=None, received_at=received_at)
         try:
@@ -386,6 +392,17 @@ def _store_file(
         amount=result.amount,
     )
     return result
+
+
+def enqueue(ctx: Context, where: str, **params: Any) -> None:
+    """Queue the settlement records matching ``where`` (new ones, in the transaction that inserted them) for
+    reconciliation (:class:`gateway.models.UnreconciledRecord`)."""
+    ctx.session.execute(
+        sa.text(
+            f"INSERT INTO unreconciled_records (record_id) SELECT id FROM settlement_records WHERE {where}"
+        ),
+        params,
+    )
 
 
 # ----------------------------------------------------------------------------------- bulk machinery

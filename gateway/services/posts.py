@@ -39,11 +39,13 @@ from gateway.models import Agent
 from gateway.models import ApiClient
 from gateway.models import SettlementBatch
 from gateway.models import SettlementRecord
+from gateway.models import UnreconciledRecord
 from gateway.models.base import JST
 from gateway.models.base import UTC
 from gateway.models.base import japan_date
 from gateway.models.base import table_of
 from gateway.services import archive
+from gateway.services import ingest
 
 MAX_POST_RECORDS = 10_000
 """Records per agent post; larger deliveries come as files."""
@@ -396,6 +398,7 @@ def _store_post(
         )
     if values:
         ctx.session.execute(sa.insert(table), values)
+        ingest.enqueue(ctx, "batch_id = :batch", batch=batch.id)
     ctx.record(
         "settlement_batch.post",
         "settlement_batch",
@@ -452,6 +455,13 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
         .order_by(SettlementRecord.line_no)  # type: ignore[arg-type]
     ).all()
     states = _record_states(ctx, rows)
+    queued = set(
+        ctx.session.execute(
+            sa.select(col(UnreconciledRecord.record_id))
+            .join(SettlementRecord, col(SettlementRecord.id) == col(UnreconciledRecord.record_id))
+            .where(col(SettlementRecord.batch_id) == batch.id)
+        ).scalars()
+    )
     return {
         "batch_id": batch.batch_ref,
         "key_id": client.key_id,
@@ -466,7 +476,7 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
             {
                 "record_id": r.record_id,
                 "kind": r.kind,
-                "state": states.get(r.id or 0, "received" if r.processed_at is None else "unmatched"),
+                "state": states.get(r.id or 0, "received" if r.id in queued else "unmatched"),
                 "barcode": r.barcode,
                 "payment_number": r.payment_number,
                 "amount": r.amount,

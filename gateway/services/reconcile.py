@@ -17,8 +17,9 @@ are in :mod:`reconciliation.rules` and spec/settlement-formats.md:
    claim statuses, overpayments, ageing of unconfirmed preliminaries, and the three-way match of each
    agent's confirmed records with its bank credits.
 
-Running twice changes nothing: processed records are marked, exceptions carry a unique key, remittances are
-recomputed to the same figures.
+New records are those queued in ``unreconciled_records`` (ingest queues them); each step removes the ids it
+has placed and the run empties the queue. Running twice changes nothing: placed records have left the
+queue, exceptions carry a unique key, remittances are recomputed to the same figures.
 """
 
 from __future__ import annotations
@@ -134,7 +135,15 @@ class _Sql:
 
 
 _OFFICE = "r.issuer_prefix = :prefix AND r.consignor_code = :consignor"
-_NEW = "r.processed_at IS NULL"
+_NEW = "r.id IN (SELECT u.record_id FROM unreconciled_records u)"
+"""New records ``r``, driving the statement: the queue's ids are looked up in the records by primary key."""
+
+
+def _is_new(alias: str) -> str:
+    """Whether record ``alias`` (found by other means, e.g. in a correlated subquery) is still queued."""
+    return f"EXISTS (SELECT 1 FROM unreconciled_records u WHERE u.record_id = {alias}.id)"
+
+
 _PAY_COLUMNS = """claim_id, slip_id, payment_number, reissue_count, amount, state, source, channel_code,
     store_code, agent_id, paid_at, paid_date, late, preliminary_record_id, confirmed_record_id, transfer_date,
     received_at, received_date, confirmed_at, created_at, updated_at"""
@@ -217,7 +226,7 @@ def _drop_pairs(q: _Sql) -> None:
 
 
 def _mark_paired(q: _Sql) -> None:
-    q.run("UPDATE settlement_records SET processed_at = :now WHERE id IN (SELECT rid FROM recon_pairs)")
+    q.run("DELETE FROM unreconciled_records WHERE record_id IN (SELECT rid FROM recon_pairs)")
 
 
 def _key_columns(alias: str, keys: tuple[str, ...]) -> str:
@@ -282,9 +291,10 @@ def _pair(
     codes = ", ".join(f"'{c}'" for c in kind_codes)
     states = ", ".join(f"'{s}'" for s in payment_states)
 
-    def record_in(a: str) -> str:
+    def record_in(a: str, drive: bool = True) -> str:
+        new = _NEW.replace("r.id", f"{a}.id") if drive else _is_new(a)
         return (
-            f"{a}.processed_at IS NULL AND {a}.issuer_prefix = :prefix AND {a}.consignor_code = :consignor "
+            f"{new} AND {a}.issuer_prefix = :prefix AND {a}.consignor_code = :consignor "
             f"AND {a}.kind = '{record_kind}' AND {a}.kind_code IN ({codes})"
         )
 
@@ -302,7 +312,8 @@ def _pair(
             FROM settlement_records r JOIN payments p ON {same_key("p", "r")} AND {payment_in("p")}
             WHERE {record_in("r")}
               AND NOT EXISTS (SELECT 1 FROM settlement_records r2
-                              WHERE {same_key("r2", "r")} AND r2.id <> r.id AND {record_in("r2")})
+                              WHERE {same_key("r2", "r")} AND r2.id <> r.id
+                                AND {record_in("r2", drive=False)})
               AND NOT EXISTS (SELECT 1 FROM payments p2
                               WHERE {same_key("p2", "p")} AND p2.id <> p.id AND {payment_in("p2")})"""
     )
@@ -382,8 +393,8 @@ def _direct_confirmations(q: _Sql, result: RunResult) -> int:
             JOIN slips s ON s.id = {_slip_for("a")}"""
     ).rowcount
     q.run(
-        """UPDATE settlement_records SET processed_at = :now
-           WHERE id IN (SELECT pid FROM recon_direct UNION ALL SELECT cid FROM recon_direct)"""
+        """DELETE FROM unreconciled_records
+           WHERE record_id IN (SELECT pid FROM recon_direct UNION ALL SELECT cid FROM recon_direct)"""
     )
     result.matched += 2 * created  # a preliminary and a confirmation record each
     result.confirmed += created
@@ -420,25 +431,29 @@ def _insert_payments(q: _Sql, *, state: str, where: str) -> int:
               AND NOT EXISTS (SELECT 1 FROM slips s3 WHERE s3.payment_number = r.payment_number
                                                        AND s3.reissue_count = r.reissue_count)"""
     ).rowcount
-    # Driven by the records still unprocessed (a probe of the unique record index each), not by every
-    # payment the run has touched so far.
+    # Driven by the records still queued (a probe of the unique record index each), not by every payment
+    # the run has touched so far.
     q.run(
-        f"""UPDATE settlement_records SET processed_at = :now
-            WHERE processed_at IS NULL
-              AND EXISTS (SELECT 1 FROM payments p WHERE p.{record} = settlement_records.id)"""
+        f"""DELETE FROM unreconciled_records
+            WHERE EXISTS (SELECT 1 FROM payments p WHERE p.{record} = unreconciled_records.record_id)"""
     )
     return count
 
 
 def _many_new_records(q: _Sql) -> bool:
     """Whether more than BULK_ANALYZE records wait (counting no further than that)."""
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM settlement_records r WHERE {_NEW} LIMIT {BULK_ANALYZE + 1}) n"
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM unreconciled_records LIMIT {BULK_ANALYZE + 1}) n"
     return int(q.run(sql).scalar_one()) > BULK_ANALYZE
 
 
 def _match_records(q: _Sql, result: RunResult) -> None:
-    if q.pg and _many_new_records(q):
-        q.run("ANALYZE settlement_records")
+    if q.pg:
+        # One run at a time sees the queue: an ingest that commits during the run waits at its INSERT into
+        # the queue (its records are then the next run's), instead of having its records swept unseen.
+        q.run("LOCK TABLE unreconciled_records IN EXCLUSIVE MODE")
+        if _many_new_records(q):
+            q.run("ANALYZE unreconciled_records")
+            q.run("ANALYZE settlement_records")
     # 0. which transfer dates the new confirmations concern (for the three-way match at the end)
     q.transfer_dates = {
         (int(agent_id), _date(day))
@@ -455,11 +470,11 @@ def _match_records(q: _Sql, result: RunResult) -> None:
     result.matched += preliminaries
     if q.pg and created + preliminaries > BULK_ANALYZE:
         # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
-        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop. The records are
-        # re-analysed too: most are processed now, and plans that still expect them all to be new scan
+        # the rows yet): without fresh ones PostgreSQL pairs a million rows by nested loop. The queue is
+        # re-analysed too: most of it is gone now, and plans that still expect every record to be new scan
         # every payment for the few records left.
         q.run("ANALYZE payments")
-        q.run("ANALYZE settlement_records")
+        q.run("ANALYZE unreconciled_records")
     # 3. exact confirmations and exact cancellations
     if _pair(
         q,
@@ -507,7 +522,7 @@ def _match_records(q: _Sql, result: RunResult) -> None:
         },
     )
     # everything else new has been looked at
-    q.run("UPDATE settlement_records SET processed_at = :now WHERE processed_at IS NULL")
+    q.run("DELETE FROM unreconciled_records")
     _drop_pairs(q)
 
 

@@ -54,6 +54,7 @@ from gateway.models import PrintBatchItem
 from gateway.models import ReconException
 from gateway.models import SettlementRecord
 from gateway.models import Slip
+from gateway.models import UnreconciledRecord
 from gateway.models.base import japan_date
 from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
@@ -242,12 +243,13 @@ def daily(ctx: Context, day: datetime.date) -> dict[str, Any]:
 
 
 def _count(ctx: Context, table: sa.Table, day: datetime.date) -> int:
-    """Records received on ``day`` that reconciliation has not looked at yet."""
-    stmt = (
-        sa.select(sa.func.count())
-        .select_from(table)
-        .where(table.c.received_date == day, table.c.processed_at.is_(None))
-    )
+    """Records received on ``day`` that reconciliation has not looked at yet (settlement records wait in
+    ``unreconciled_records``, bank records have no ``processed_at`` yet)."""
+    if table is SR:
+        waiting = table.c.id.in_(sa.select(table_of(UnreconciledRecord).c.record_id))
+    else:
+        waiting = table.c.processed_at.is_(None)
+    stmt = sa.select(sa.func.count()).select_from(table).where(table.c.received_date == day, waiting)
     return int(ctx.session.execute(stmt).scalar_one())
 
 

@@ -20,6 +20,7 @@ SETTLEMENT_TABLES = (
     "settlement_files",
     "settlement_batches",
     "settlement_records",
+    "unreconciled_records",
     "bank_records",
     "used_signatures",
 )

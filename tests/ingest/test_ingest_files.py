@@ -75,6 +75,9 @@ def test_payment_golden_files_are_stored_record_by_record(ctx, expected_path):
     assert result.amounts_by_kind == dict(sums)
     stored = _records(ctx, result.file_id)
     assert len(stored) == len(want)
+    # every new record waits for reconciliation, and nothing else does
+    queued = set(ctx.session.execute(sa.text("SELECT record_id FROM unreconciled_records")).scalars())
+    assert queued == {row.id for row in stored}
     for row, rec in zip(stored, want, strict=True):
         assert row.line_no == rec["line_no"]
         assert (row.kind, row.kind_code, row.barcode, row.amount) == (
@@ -101,7 +104,7 @@ def test_payment_golden_files_are_stored_record_by_record(ctx, expected_path):
             rec["postal_correction"],
         )
         assert row.received_date == datetime.date(2026, 11, 27)  # the clock fixture's Japan date
-        assert row.processed_at is None
+        assert row.id in queued
         assert row.occurrence == 1 and row.identity.endswith(":1")
 
 
@@ -203,6 +206,9 @@ def test_overlapping_file_links_only_new_records_to_itself(ctx, agent):
     b = ingest.ingest_file(ctx, INGEST_DATA / "overlap-b.txt")
     assert [r.line_no for r in _records(ctx, a.file_id)] == [2, 3, 4, 5, 6]
     assert [r.line_no for r in _records(ctx, b.file_id)] == [4, 5, 6]
+    # the second file queues its three new records for reconciliation, not the two it repeats
+    queued = ctx.session.execute(sa.text("SELECT record_id FROM unreconciled_records ORDER BY 1")).scalars()
+    assert list(queued) == sorted(r.id for f in (a, b) for r in _records(ctx, f.file_id))
     ctx.session.commit()
     stored = ctx.session.execute(sa.select(SettlementFile).where(SettlementFile.id == b.file_id)).scalar_one()
     assert (stored.records, stored.new_records, stored.duplicate_records, stored.amount) == (5, 3, 2, 350_777)
