@@ -366,6 +366,14 @@ def _direct_confirmations(q: _Sql, result: RunResult) -> int:
     Only keys that occur once on each side among the new records, with no open preliminary payment of
     that payment number (an older one would take the confirmation first), go this way; everything else
     (repeated keys, differing amounts, numbers with open payments) takes the general path below."""
+    # The usual day has only preliminaries or only confirmations new: then there is nothing to group.
+    new = f"SELECT 1 FROM settlement_records r WHERE {_NEW}"
+    both = q.run(
+        f"""SELECT CASE WHEN EXISTS ({new} AND r.kind = 'preliminary')
+                         AND EXISTS ({new} AND r.kind_code = '02') THEN 1 ELSE 0 END"""
+    ).scalar_one()
+    if not both:
+        return 0
     q.run(
         f"""INSERT INTO recon_direct (pid, cid, payment_number)
             SELECT max(CASE WHEN r.kind = 'preliminary' THEN r.id END),
@@ -677,7 +685,7 @@ def _check_payments(q: _Sql) -> None:
 _CLAIM_SUMS = "claim_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL, refunded BIGINT NOT NULL"
 
 
-def _touched_sums(q: _Sql) -> None:
+def _touched_sums(q: _Sql, *, in_run: bool = False) -> None:
     """Per payment number and per claim touched at ``now``: confirmed money (and, per payment number, how
     many live payments), into indexed scratch tables the next steps join instead of re-summing per row."""
     suffix = " ON COMMIT DROP" if q.pg else ""
@@ -700,7 +708,11 @@ def _touched_sums(q: _Sql) -> None:
            WHERE p.payment_number IN (SELECT t.payment_number FROM payments t WHERE t.updated_at = :now)
            GROUP BY p.payment_number"""
     )
-    _fill_claim_sums(q, "SELECT t.claim_id FROM payments t WHERE t.updated_at = :now")
+    # A claim's status follows its confirmed money. Within a run a payment touched and still preliminary was
+    # just inserted, which changes no claim's confirmed money; outside a run (an undo) a payment can go back
+    # from confirmed to preliminary, so every touched payment counts there.
+    moved = " AND t.state <> 'preliminary'" if in_run else ""
+    _fill_claim_sums(q, f"SELECT t.claim_id FROM payments t WHERE t.updated_at = :now{moved}")
     if q.pg:
         q.run("ANALYZE recon_numbers")
         q.run("ANALYZE recon_claims")
@@ -1085,7 +1097,7 @@ def run(ctx: Context, as_of: datetime.date | None = None) -> RunResult:
     q = _Sql(ctx, now, today)
     result = RunResult(as_of=as_of.isoformat())
     _match_records(q, result)
-    _touched_sums(q)
+    _touched_sums(q, in_run=True)
     _check_payments(q)
     _update_slips_and_claims(q)
     _ageing(q, as_of, ctx.settings.unconfirmed_days)
