@@ -118,6 +118,12 @@ class _Sql:
         used = {k: v for k, v in values.items() if f":{k}" in sql}
         return self.ctx.session.execute(stmt, used)  # type: ignore[return-value]
 
+    def scratch(self, name: str, columns: str) -> None:
+        """A fresh temporary table for this run (dropped at commit on PostgreSQL, replaced on the next run
+        on SQLite)."""
+        self.run(f"DROP TABLE IF EXISTS {name}")
+        self.run(f"CREATE TEMP TABLE {name} ({columns}){' ON COMMIT DROP' if self.pg else ''}")
+
     # -- exceptions ----------------------------------------------------------------------------------
     def raise_exceptions(self, kind: str, select_sql: str, **params: Any) -> None:
         """INSERT one exception per row of ``select_sql`` (columns: key, slip_id, claim_id, payment_id,
@@ -135,13 +141,18 @@ class _Sql:
 
 
 _OFFICE = "r.issuer_prefix = :prefix AND r.consignor_code = :consignor"
-_NEW = "r.id IN (SELECT u.record_id FROM unreconciled_records u)"
-"""New records ``r``, driving the statement: the queue's ids are looked up in the records by primary key."""
 
 
-def _is_new(alias: str) -> str:
-    """Whether record ``alias`` (found by other means, e.g. in a correlated subquery) is still queued."""
+def _queued(alias: str, *, drive: bool = True) -> str:
+    """Whether record ``alias`` is still queued for reconciliation. ``drive``: the statement starts from the
+    queue (its ids are looked up in the records by primary key); otherwise a probe for a record found by
+    other means, e.g. in a correlated subquery."""
+    if drive:
+        return f"{alias}.id IN (SELECT u.record_id FROM unreconciled_records u)"
     return f"EXISTS (SELECT 1 FROM unreconciled_records u WHERE u.record_id = {alias}.id)"
+
+
+_NEW = _queued("r")
 
 
 _PAY_COLUMNS = """claim_id, slip_id, payment_number, reissue_count, amount, state, source, channel_code,
@@ -204,7 +215,6 @@ def _create_pairs(q: _Sql) -> None:
     Joining two window-function CTEs directly is a nested loop on SQLite (quadratic in the records of a
     run); ranked rows materialised into indexed temporary tables join in O(n log n) on both databases.
     """
-    suffix = " ON COMMIT DROP" if q.pg else ""
     keys = "payment_number VARCHAR(16) NOT NULL, k2 TEXT, k3 TEXT, k4 TEXT, rn BIGINT NOT NULL"
     for name, columns in (
         ("recon_direct", "pid BIGINT PRIMARY KEY, cid BIGINT NOT NULL, payment_number VARCHAR(16) NOT NULL"),
@@ -212,8 +222,7 @@ def _create_pairs(q: _Sql) -> None:
         ("recon_c", f"rid BIGINT NOT NULL, {keys}"),
         ("recon_m", f"pid BIGINT NOT NULL, {keys}"),
     ):
-        q.run(f"DROP TABLE IF EXISTS {name}")
-        q.run(f"CREATE TEMP TABLE {name} ({columns}){suffix}")
+        q.scratch(name, columns)
     q.run("CREATE INDEX recon_pairs_pid ON recon_pairs (pid)")
     q.run("CREATE INDEX recon_pairs_rid ON recon_pairs (rid)")
     q.run("CREATE INDEX recon_c_number ON recon_c (payment_number)")
@@ -292,9 +301,8 @@ def _pair(
     states = ", ".join(f"'{s}'" for s in payment_states)
 
     def record_in(a: str, drive: bool = True) -> str:
-        new = _NEW.replace("r.id", f"{a}.id") if drive else _is_new(a)
         return (
-            f"{new} AND {a}.issuer_prefix = :prefix AND {a}.consignor_code = :consignor "
+            f"{_queued(a, drive=drive)} AND {a}.issuer_prefix = :prefix AND {a}.consignor_code = :consignor "
             f"AND {a}.kind = '{record_kind}' AND {a}.kind_code IN ({codes})"
         )
 
@@ -616,9 +624,7 @@ def _check_payments(q: _Sql) -> None:
     touched = "p.updated_at = :now AND p.state <> 'cancelled'"
     # One pass over the touched payments finds the few that break any rule; each rule then looks only at
     # those (instead of four passes over every payment the run touched).
-    suffix = " ON COMMIT DROP" if q.pg else ""
-    q.run("DROP TABLE IF EXISTS recon_suspects")
-    q.run(f"CREATE TEMP TABLE recon_suspects (pid BIGINT PRIMARY KEY){suffix}")
+    q.scratch("recon_suspects", "pid BIGINT PRIMARY KEY")
     q.run(
         f"""INSERT INTO recon_suspects (pid)
             SELECT p.id FROM payments p
@@ -688,16 +694,11 @@ _CLAIM_SUMS = "claim_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL, refunded BIGIN
 def _touched_sums(q: _Sql, *, in_run: bool = False) -> None:
     """Per payment number and per claim touched at ``now``: confirmed money (and, per payment number, how
     many live payments), into indexed scratch tables the next steps join instead of re-summing per row."""
-    suffix = " ON COMMIT DROP" if q.pg else ""
-    for name, columns in (
-        (
-            "recon_numbers",
-            "payment_number VARCHAR(16) PRIMARY KEY, confirmed BIGINT NOT NULL, live INTEGER NOT NULL",
-        ),
-        ("recon_claims", _CLAIM_SUMS),
-    ):
-        q.run(f"DROP TABLE IF EXISTS {name}")
-        q.run(f"CREATE TEMP TABLE {name} ({columns}){suffix}")
+    q.scratch(
+        "recon_numbers",
+        "payment_number VARCHAR(16) PRIMARY KEY, confirmed BIGINT NOT NULL, live INTEGER NOT NULL",
+    )
+    q.scratch("recon_claims", _CLAIM_SUMS)
     q.run(
         """INSERT INTO recon_numbers (payment_number, confirmed, live)
            SELECT p.payment_number,
@@ -737,11 +738,9 @@ def _claim_statuses(q: _Sql) -> None:
     is logged."""
     status = """CASE WHEN x.paid - x.refunded > c.amount THEN 'overpaid'
                      WHEN x.paid - x.refunded = c.amount THEN 'paid' ELSE 'open' END"""
-    suffix = " ON COMMIT DROP" if q.pg else ""
-    q.run("DROP TABLE IF EXISTS recon_status")
-    q.run(
-        "CREATE TEMP TABLE recon_status (claim_id BIGINT PRIMARY KEY, old_status VARCHAR(16) NOT NULL, "
-        f"new_status VARCHAR(16) NOT NULL){suffix}"
+    q.scratch(
+        "recon_status",
+        "claim_id BIGINT PRIMARY KEY, old_status VARCHAR(16) NOT NULL, new_status VARCHAR(16) NOT NULL",
     )
     # The changes once, into a scratch table: the log and the update read them instead of re-deriving them.
     q.run(
@@ -766,9 +765,7 @@ def refresh_claim_statuses(ctx: Context, claim_ids: list[int]) -> None:
         return
     ctx.session.flush()
     q = _Sql(ctx, ctx.now(), ctx.today())
-    suffix = " ON COMMIT DROP" if q.pg else ""
-    q.run("DROP TABLE IF EXISTS recon_claims")
-    q.run(f"CREATE TEMP TABLE recon_claims ({_CLAIM_SUMS}){suffix}")
+    q.scratch("recon_claims", _CLAIM_SUMS)
     _fill_claim_sums(q, ", ".join(map(str, ids)))
     _claim_statuses(q)
     q.run("DROP TABLE IF EXISTS recon_claims")

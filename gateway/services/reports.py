@@ -193,8 +193,9 @@ def daily(ctx: Context, day: datetime.date) -> dict[str, Any]:
     paid_off, reopened = _claims(ctx, day)
     remittances = _expected_remittances(ctx, day, agents)
     credits, unmatched = _bank_credits(ctx, day, agents)
-    unreconciled = _count(ctx, SR, day)
-    unreconciled_bank = _count(ctx, BR, day)
+    # settlement records wait in the queue; bank records are few and carry processed_at
+    unreconciled = _count(ctx, SR, day, SR.c.id.in_(sa.select(table_of(UnreconciledRecord).c.record_id)))
+    unreconciled_bank = _count(ctx, BR, day, BR.c.processed_at.is_(None))
     day_open = day >= ctx.today()
     totals = {
         "received": {
@@ -242,13 +243,8 @@ def daily(ctx: Context, day: datetime.date) -> dict[str, Any]:
     }
 
 
-def _count(ctx: Context, table: sa.Table, day: datetime.date) -> int:
-    """Records received on ``day`` that reconciliation has not looked at yet (settlement records wait in
-    ``unreconciled_records``, bank records have no ``processed_at`` yet)."""
-    if table is SR:
-        waiting = table.c.id.in_(sa.select(table_of(UnreconciledRecord).c.record_id))
-    else:
-        waiting = table.c.processed_at.is_(None)
+def _count(ctx: Context, table: sa.Table, day: datetime.date, waiting: sa.ColumnElement[bool]) -> int:
+    """Records of ``table`` received on ``day`` that reconciliation has not looked at yet (``waiting``)."""
     stmt = sa.select(sa.func.count()).select_from(table).where(table.c.received_date == day, waiting)
     return int(ctx.session.execute(stmt).scalar_one())
 
