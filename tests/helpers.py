@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from adapters import zengin_transfer
+from adapters._zengin import Group
+from adapters.records import BankRecord
 from gateway.context import Context
 from gateway.services import claims as claim_service
 
@@ -48,3 +54,60 @@ def expected_barcode(
 ) -> str:
     body = f"9191234500123{fy}{serial:09d}{instalment:03d}00{reissue}{expiry}0{amount:06d}"
     return body + check_digit(body)
+
+
+def bank_credit(
+    inquiry: str,
+    value_date: datetime.date,
+    amount: int,
+    remitter: str,
+    *,
+    bank_code: str = "0001",
+    cancelled: bool = False,
+) -> BankRecord:
+    """A credit to the office's synthetic account (branch 001, account 1234567), as a bank file carries it."""
+    return BankRecord(
+        line_no=0,
+        format="transfer",
+        bank_code=bank_code,
+        branch_code="001",
+        account_type="1",
+        account_number="1234567",
+        value_date=value_date,
+        inquiry_number=inquiry,
+        amount=amount,
+        remitter_code="",
+        remitter_name=remitter,
+        direction="credit",
+        cancelled=cancelled,
+        transaction_type=None,
+    )
+
+
+def write_bank_file(
+    path: Path,
+    records: Sequence[BankRecord],
+    *,
+    created_on: datetime.date,
+    bank_code: str = "0001",
+    account_name: str = "ﾐﾎﾝｼｶｲｹｲｶﾝﾘｼｬ",
+    writer: ModuleType = zengin_transfer,
+) -> Path:
+    """``records`` as one group of a zengin file (a transfer notice unless ``writer`` says otherwise)."""
+    dates = [r.value_date for r in records]
+    group = Group(
+        created_on=created_on,
+        value_date_from=min(dates),
+        value_date_to=max(dates),
+        bank_code=bank_code,
+        bank_name="ﾐﾎﾝｷﾞﾝｺｳ",
+        branch_code="001",
+        branch_name="ﾎﾝﾃﾝ",
+        account_type="1",
+        account_number="1234567",
+        account_name=account_name,
+        records=tuple(records),
+    )
+    with path.open("wb") as fh:
+        writer.write(fh, [group])
+    return path

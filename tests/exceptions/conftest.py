@@ -16,9 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from adapters import fixed120
-from adapters import zengin_transfer
-from adapters._zengin import Group
-from adapters.records import BankRecord
 from barcodes import cvs
 from gateway.context import Actor
 from gateway.context import Context
@@ -29,7 +26,9 @@ from gateway.services import ingest
 from gateway.services import reconcile
 from gateway.services import slips as slip_service
 from tests.conftest import Clock
+from tests.helpers import bank_credit
 from tests.helpers import make_claim
+from tests.helpers import write_bank_file
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 REMITTER = "ﾐﾎﾝｼｭｳﾉｳﾀﾞｲｺｳ"
@@ -166,39 +165,12 @@ class World:
         path = self.tmp / f"bank-{self.files}.txt"
         when = day(value_date)
         credits = [
-            BankRecord(
-                line_no=0,
-                format="transfer",
-                bank_code="9999",
-                branch_code="001",
-                account_type="1",
-                account_number="1234567",
-                value_date=when,
-                inquiry_number=f"{self.files:03d}{i:03d}",
-                amount=amount,
-                remitter_code="",
-                remitter_name=REMITTER,
-                direction="credit",
-                cancelled=False,
-                transaction_type=None,
-            )
+            bank_credit(f"{self.files:03d}{i:03d}", when, amount, REMITTER, bank_code="9999")
             for i, amount in enumerate(amounts, start=1)
         ]
-        group = Group(
-            created_on=self.ctx.today(),
-            value_date_from=when,
-            value_date_to=when,
-            bank_code="9999",
-            bank_name="ﾐﾎﾝｷﾞﾝｺｳ",
-            branch_code="001",
-            branch_name="ﾎﾝﾃﾝ",
-            account_type="1",
-            account_number="1234567",
-            account_name="ﾐﾎﾝｼ ｶｲｹｲｶﾝﾘｼｬ",
-            records=tuple(credits),
+        write_bank_file(
+            path, credits, created_on=self.ctx.today(), bank_code="9999", account_name="ﾐﾎﾝｼ ｶｲｹｲｶﾝﾘｼｬ"
         )
-        with path.open("wb") as fh:
-            zengin_transfer.write(fh, [group])
         result = ingest.ingest_file(self.ctx, path)
         assert result.status == "accepted", result.as_json()
 

@@ -27,8 +27,6 @@ from adapters import dsk_csv
 from adapters import fixed120
 from adapters import zengin_statement
 from adapters import zengin_transfer
-from adapters._zengin import Group
-from adapters.records import BankRecord
 from barcodes import cvs
 from gateway.services import agents as agent_service
 from gateway.services import claims as claim_service
@@ -36,7 +34,9 @@ from gateway.services import ingest
 from gateway.services import ledger
 from gateway.services import reconcile
 from gateway.services import slips as slip_service
+from tests.helpers import bank_credit
 from tests.helpers import claim_input
+from tests.helpers import write_bank_file
 
 CASES = Path(__file__).parent.parent / "data" / "reconciliation"
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -190,43 +190,25 @@ class Runner:
 
     def do_bank(self, step: dict[str, Any]) -> None:
         path = self.tmp / step.get("file", f"bank-{len(self.files) + 1}.dat")
-        records = []
-        for i, c in enumerate(step["credits"], start=1):
-            records.append(
-                BankRecord(
-                    line_no=0,
-                    format="transfer",
-                    bank_code="9999",
-                    branch_code="001",
-                    account_type="1",
-                    account_number="1234567",
-                    value_date=_d(c["value_date"]),  # type: ignore[arg-type]
-                    inquiry_number=c.get("inquiry", f"{i:06d}"),
-                    amount=c["amount"],
-                    remitter_code="",
-                    remitter_name=c["remitter"],
-                    direction="credit",
-                    cancelled=c.get("cancelled", False),
-                    transaction_type=None,
-                )
+        records = [
+            bank_credit(
+                c.get("inquiry", f"{i:06d}"),
+                _d(c["value_date"]),  # type: ignore[arg-type]
+                c["amount"],
+                c["remitter"],
+                bank_code="9999",
+                cancelled=c.get("cancelled", False),
             )
-        dates = [r.value_date for r in records]
-        group = Group(
+            for i, c in enumerate(step["credits"], start=1)
+        ]
+        write_bank_file(
+            path,
+            records,
             created_on=self.ctx.today(),
-            value_date_from=min(dates),
-            value_date_to=max(dates),
             bank_code="9999",
-            bank_name="ﾐﾎﾝｷﾞﾝｺｳ",
-            branch_code="001",
-            branch_name="ﾎﾝﾃﾝ",
-            account_type="1",
-            account_number="1234567",
             account_name="ﾐﾎﾝｼ ｶｲｹｲｶﾝﾘｼｬ",
-            records=tuple(records),
+            writer=zengin_statement if step.get("format") == "zengin_statement" else zengin_transfer,
         )
-        writer = zengin_statement if step.get("format") == "zengin_statement" else zengin_transfer
-        with path.open("wb") as fh:
-            writer.write(fh, [group])
         self._ingest(path, None)
 
     def do_reconcile(self, step: dict[str, Any]) -> None:

@@ -39,8 +39,6 @@ from typing import Any
 import pytest
 
 from adapters import fixed120
-from adapters import zengin_transfer
-from adapters.records import BankRecord
 from barcodes.cvs import compose
 from barcodes.cvs import compose_payment_number
 from gateway.context import Context
@@ -52,7 +50,9 @@ from gateway.services import printing
 from gateway.services import reconcile
 from gateway.services import slips as slip_service
 from tests.conftest import Clock
+from tests.helpers import bank_credit
 from tests.helpers import make_claim
+from tests.helpers import write_bank_file
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 D = datetime.date
@@ -101,44 +101,6 @@ def write_fixed120(path: Path, created: datetime.date, records: list[types.Simpl
             consignor_name="ﾐﾎﾝｼ",
             records=records,
         )
-    return path
-
-
-def bank_record(inquiry: str, value: datetime.date, amount: int, remitter: str) -> BankRecord:
-    return BankRecord(
-        line_no=0,
-        format="transfer",
-        bank_code="0001",
-        branch_code="001",
-        account_type="1",
-        account_number="1234567",
-        value_date=value,
-        inquiry_number=inquiry,
-        amount=amount,
-        remitter_code="",
-        remitter_name=remitter,
-        direction="credit",
-        cancelled=False,
-        transaction_type=None,
-    )
-
-
-def write_transfer_notice(path: Path, value: datetime.date, records: list[BankRecord]) -> Path:
-    group = zengin_transfer.Group(
-        created_on=value,
-        value_date_from=value,
-        value_date_to=value,
-        bank_code="0001",
-        bank_name="ﾐﾎﾝｷﾞﾝｺｳ",
-        branch_code="001",
-        branch_name="ﾎﾝﾃﾝ",
-        account_type="1",
-        account_number="1234567",
-        account_name="ﾐﾎﾝｼｶｲｹｲｶﾝﾘｼｬ",
-        records=records,
-    )
-    with path.open("wb") as fh:
-        zengin_transfer.write(fh, [group])
     return path
 
 
@@ -206,10 +168,10 @@ class Week:
                     record("02", s["B"].barcode, at("2026-12-01T09:10"), "0010", transfer=DAY2),
                 ],
             ),
-            write_transfer_notice(
+            write_bank_file(
                 self.folder / "bank.txt",
-                DAY2,
-                [bank_record("101", DAY2, 27_571, REMITTER), bank_record("102", DAY2, 4_000, "ﾐﾎﾝ ﾀﾛｳ")],
+                [bank_credit("101", DAY2, 27_571, REMITTER), bank_credit("102", DAY2, 4_000, "ﾐﾎﾝ ﾀﾛｳ")],
+                created_on=DAY2,
             ),
         )
         self.reconcile()
