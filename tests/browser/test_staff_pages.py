@@ -11,6 +11,7 @@ from gateway.services import users
 from tests.helpers import make_claim
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 @pytest.fixture
@@ -31,6 +32,13 @@ def _login(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(f"{base}/staff/claims")
 
 
+def _open_claim(page, base: str, number: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow the claim's link and wait until its page has loaded."""
+    page.click(f"text={number}")
+    page.wait_for_url(f"{base}/staff/claims/{number}")
+    page.wait_for_load_state("load")
+
+
 def test_finance_signs_in_sees_claims_and_downloads_a_slip(chromium, live_server, data, tmp_path):
     context = chromium.new_context(accept_downloads=True)
     page = context.new_page()
@@ -39,8 +47,8 @@ def test_finance_signs_in_sees_claims_and_downloads_a_slip(chromium, live_server
     assert rows.count() == 2
     assert "R08-00001" in rows.nth(0).inner_text()
     assert "45,000" in rows.nth(0).inner_text()
-    page.click("text=R08-00001")
-    assert "見本 一郎" in page.content()
+    _open_claim(page, live_server, "R08-00001")
+    expect(page.locator("body")).to_contain_text("見本 一郎")
     with page.expect_download() as info:
         page.click("a.button:has-text('PDF')")
     download = info.value
@@ -56,7 +64,7 @@ def test_accounting_sees_no_names_and_no_pdf_button(chromium, live_server, data)
     context = chromium.new_context()
     page = context.new_page()
     _login(page, live_server, "web-accounting")
-    page.click("text=R08-00001")
+    _open_claim(page, live_server, "R08-00001")
     html = page.content()
     assert "見本 一郎" not in html
     assert page.locator("a.button:has-text('PDF')").count() == 0
@@ -67,10 +75,12 @@ def test_issuing_from_the_page(chromium, live_server, data):
     context = chromium.new_context()
     page = context.new_page()
     _login(page, live_server, "web-finance")
-    page.click("text=R08-00002")
+    _open_claim(page, live_server, "R08-00002")
     page.check("input[value=instalments]")
     page.fill("input[name=instalments]", "2")
+    # The form posts and is redirected back to the same URL, so wait for the
+    # flash message of the new page rather than reading the page mid-navigation.
     page.click("button:has-text('発行')")
-    assert "2 件の納付書を発行しました" in page.content()
-    assert page.locator("table").nth(0).locator("tbody tr").count() == 2
+    expect(page.locator("body")).to_contain_text("2 件の納付書を発行しました")
+    expect(page.locator("table").nth(0).locator("tbody tr")).to_have_count(2)
     context.close()
