@@ -12,7 +12,8 @@ only through payments, so balances, claim statuses and the accounting export fol
 * ``applied_to_claim`` (充当): an ``applied_out`` payment (negative) on the overpaid claim and an
   ``applied_in`` payment on another claim of the same debtor, with accounting entries. Four-eyes.
 * ``agent_withdrawn``: the agent withdrew the data; a payment that came from the withdrawn record is
-  cancelled (its accounting entries reversed).
+  cancelled (its accounting entries reversed). For ``cancel_after_confirmation`` the agent confirms that it
+  withdrew the confirmed payment itself, so that payment is cancelled (``no_action`` keeps it).
 * ``no_action``: nothing changes but the status.
 
 Four-eyes: a ``finance`` user (or the command-line operator) proposes; a *different* person with a staff
@@ -90,6 +91,7 @@ WITHDRAW_CANCELS = (
     "paid_void_slip",
     "unexpected_channel",
     "unconfirmed_preliminary",
+    "cancel_after_confirmation",
 )
 #: Actions that carry the effects of a resolution (the newest one describes the current resolution).
 _EFFECT_ACTIONS = ("resolved", "approved")

@@ -187,13 +187,20 @@ def _raise_for_payments(
 
 
 def _raise_for_records(
-    q: _Sql, kind: str, *, where: str, detail: dict[str, str], slip: str = _NULL_INT, claim: str = _NULL_INT
+    q: _Sql,
+    kind: str,
+    *,
+    where: str,
+    detail: dict[str, str],
+    slip: str = _NULL_INT,
+    claim: str = _NULL_INT,
+    payment: str = _NULL_BIGINT,
 ) -> None:
     """One exception per new settlement record ``r`` matching ``where`` (key ``<kind>:rec:<id>``)."""
     q.raise_exceptions(
         kind,
         f"""SELECT '{kind}:rec:' || r.id AS key, {slip} AS slip_id, {claim} AS claim_id,
-                   {_NULL_BIGINT} AS payment_id, r.agent_id, r.amount, {q.json_array("r.id")} AS record_ids,
+                   {payment} AS payment_id, r.agent_id, r.amount, {q.json_array("r.id")} AS record_ids,
                    {q.json_object(**detail)} AS detail
             FROM settlement_records r
             WHERE {_NEW} AND {where}""",
@@ -586,6 +593,10 @@ def _cancel_exceptions(q: _Sql) -> None:
         detail=detail,
         slip="(SELECT max(p.slip_id) FROM payments p WHERE p.payment_number = r.payment_number)",
         claim="(SELECT max(p.claim_id) FROM payments p WHERE p.payment_number = r.payment_number)",
+        # the payment the cancellation would withdraw, when only one confirmed agent payment can be meant
+        payment="""(SELECT CASE WHEN count(*) = 1 THEN min(p.id) END FROM payments p
+                    WHERE p.payment_number = r.payment_number AND p.state = 'confirmed'
+                      AND p.source = 'agent')""",
     )
     _raise_for_records(
         q,

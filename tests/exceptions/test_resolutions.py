@@ -458,6 +458,60 @@ def test_agent_withdrawn_cancels_the_payment_and_undo_reinstates_it(world: World
     assert len(world.exceptions("amount_mismatch")) == 1  # the same exception, open again
 
 
+@pytest.mark.parametrize(
+    "cancel_paid",
+    [
+        pytest.param("2026-11-10T14:32", id="the cancellation names the payment's own record"),
+        pytest.param("2026-11-10T15:00", id="the only confirmed payment of that number"),
+    ],
+)
+def test_a_cancellation_after_confirmation_withdrawn_by_the_agent_cancels_the_payment(
+    world: World, cancel_paid: str
+) -> None:
+    world.claim("C1")
+    slip = world.slip("C1")
+    world.at("2026-11-21")
+    world.ingest(world.rec("01", slip.barcode), world.rec("02", slip.barcode))
+    world.reconcile()
+    world.at("2026-11-24")
+    world.ingest(world.rec("03", slip.barcode, cancel_paid))
+    world.reconcile("2026-11-24")
+    late_cancel = world.one("cancel_after_confirmation")
+    assert world.payments()[0]["state"] == "confirmed"  # nothing moves until a person decides
+    assert "agent_withdrawn" in world.exc(late_cancel)["allowed_resolutions"]
+
+    svc.resolve(world.as_(FINANCE), late_cancel, "agent_withdrawn", note="agent: refunded at the till")
+    assert world.payments()[0]["state"] == "cancelled"
+    assert world.slip_status(slip) == "issued"
+    doc = world.claim_doc("C1")
+    assert (doc["status"], doc["paid_amount"], doc["balance"]) == ("open", 0, 12_000)
+
+    svc.unmatch(world.as_(FINANCE), late_cancel, "the agent says the cancellation was sent in error")
+    assert world.payments()[0]["state"] == "confirmed"
+    assert world.slip_status(slip) == "paid"
+    assert world.claim_doc("C1")["status"] == "paid"
+    world.reconcile("2026-11-25")  # a rerun leaves the decision alone
+    assert world.payments()[0]["state"] == "confirmed"
+
+
+def test_a_late_cancellation_that_could_mean_two_payments_cancels_neither(world: World) -> None:
+    world.claim("C1", amount=24_000)
+    slip = world.slip("C1")
+    world.at("2026-11-21")
+    world.ingest(
+        world.rec("02", slip.barcode, "2026-11-10T09:00", store="0001111"),
+        world.rec("02", slip.barcode, "2026-11-11T18:00", store="0002222"),
+    )
+    world.reconcile()
+    world.at("2026-11-24")
+    world.ingest(world.rec("03", slip.barcode, "2026-11-12T10:00", store="0003333"))
+    world.reconcile("2026-11-24")
+    late_cancel = world.one("cancel_after_confirmation")
+    svc.resolve(world.as_(FINANCE), late_cancel, "agent_withdrawn", note="agent withdrew it")
+    assert [p["state"] for p in world.payments()] == ["confirmed", "confirmed"]
+    assert world.exc(late_cancel)["status"] == "resolved"
+
+
 def test_agent_withdrawn_is_not_offered_for_money_staff_recorded(world: World) -> None:
     from gateway.services import ledger
 
