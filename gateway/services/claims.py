@@ -526,7 +526,7 @@ def close_claim(ctx: Context, number: str, status: str, decided_on: datetime.dat
     for slip in ctx.session.exec(select(Slip).where(Slip.claim_id == claim.id, Slip.status == "issued")):
         slip.status = "void"
         slip.void_reason = f"claim {status}: {reason.strip()}"
-        slip.status_changed_at = utcnow()
+        slip.status_changed_at = ctx.now()
         ctx.session.add(slip)
         ctx.record("slip.void", "slip", slip.slip_number, reason=slip.void_reason)
     claim.status = status

@@ -55,6 +55,7 @@ from gateway.models import ReconException
 from gateway.models import SettlementRecord
 from gateway.models import Slip
 from gateway.models import UnreconciledRecord
+from gateway.models.base import JST
 from gateway.models.base import japan_date
 from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
@@ -1149,11 +1150,28 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
     """Claims past their due date and unpaid as of ``as_of`` (a Japan date), oldest arrears first.
 
     A slip is overdue when its printed due date is before ``as_of`` and the money paid on its instalment by
-    ``as_of`` — preliminary or confirmed, not cancelled — is less than its amount. Live slips only (issued,
-    or paid after ``as_of``); a reissued slip replaces the original. Closed claims (written off,
-    extinguished, cancelled) and claims with no balance are never listed. The debtor's reference and name
-    are shown as the actor's role may see them (``pii.read_debtors``, logged): call ``ctx.commit()`` after.
+    ``as_of`` — preliminary or confirmed, not cancelled — is less than its amount. Only slips live on
+    ``as_of`` count: issued by then, and neither replaced by a reissue issued by then nor voided by then (a
+    slip reissued or voided later still counts for an earlier date). Claims closed (written off,
+    extinguished, cancelled) on or before ``as_of`` and claims with no balance are never listed. The
+    debtor's reference and name are shown as the actor's role may see them (``pii.read_debtors``, logged):
+    call ``ctx.commit()`` after.
     """
+    day_over = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time(), JST)
+    reissue = SLIPS.alias("reissue")
+    replaced = (
+        sa.select(reissue.c.id)
+        .where(reissue.c.supersedes_id == SLIPS.c.id, reissue.c.issued_on <= as_of)
+        .exists()
+    )
+    live = sa.or_(
+        SLIPS.c.status.in_(("issued", "paid")),
+        sa.and_(SLIPS.c.status == "superseded", ~replaced),
+        sa.and_(SLIPS.c.status == "void", SLIPS.c.status_changed_at >= day_over),
+    )
+    open_then = sa.or_(
+        CLAIMS.c.status.not_in(CLOSED_STATUSES), CLAIMS.c.closed_on.is_(None), CLAIMS.c.closed_on > as_of
+    )
     covered = (
         sa.select(PAY.c.payment_number, sa.func.sum(PAY.c.amount).label("paid"))
         .where(PAY.c.state != "cancelled", PAY.c.paid_date <= as_of, PAY.c.payment_number.is_not(None))
@@ -1179,10 +1197,10 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
             )
         )
         .where(
-            SLIPS.c.status.in_(("issued", "paid")),
+            live,
             SLIPS.c.due_date < as_of,
             SLIPS.c.issued_on <= as_of,
-            CLAIMS.c.status.not_in(CLOSED_STATUSES),
+            open_then,
             paid < SLIPS.c.amount,
         )
         .order_by(SLIPS.c.claim_id, SLIPS.c.due_date, SLIPS.c.instalment)
@@ -1216,7 +1234,7 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
                 pending += int(amount)
             sums[int(claim_id)] = (confirmed, pending)
         slip_ids = [int(r[0]) for cid in chunk for r in slips_by_claim[cid]]
-        printing.update(_printing(ctx, slip_ids))
+        printing.update(_printing(ctx, slip_ids, before=day_over))
     debtors: dict[int, pii.DebtorView] = {}
     debtor_ids = sorted({int(c[4]) for c in claims.values()})
     for start in range(0, len(debtor_ids), 500):
@@ -1273,23 +1291,28 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
 
 
 def _printing(
-    ctx: Context, slip_ids: list[int]
+    ctx: Context, slip_ids: list[int], *, before: datetime.datetime
 ) -> dict[int, tuple[datetime.date | None, datetime.date | None]]:
-    """(printed on, mailed on) per slip from the print batches it went out in (skipped items excluded)."""
+    """(printed on, mailed on) per slip from the print batches it went out in before ``before`` (skipped
+    items excluded)."""
     out: dict[int, tuple[datetime.date | None, datetime.date | None]] = {}
     if not slip_ids:
         return out
     stmt = (
         sa.select(BATCH_ITEMS.c.slip_id, BATCHES.c.created_at, BATCHES.c.mailed_on)
         .select_from(BATCH_ITEMS.join(BATCHES, BATCHES.c.id == BATCH_ITEMS.c.batch_id))
-        .where(BATCH_ITEMS.c.slip_id.in_(slip_ids), BATCH_ITEMS.c.skipped_reason.is_(None))
+        .where(
+            BATCH_ITEMS.c.slip_id.in_(slip_ids),
+            BATCH_ITEMS.c.skipped_reason.is_(None),
+            BATCHES.c.created_at < before,
+        )
         .order_by(BATCHES.c.id)
     )
     for slip_id, created_at, mailed_on in ctx.session.execute(stmt).all():
         printed = japan_date(created_at) if isinstance(created_at, datetime.datetime) else _day(created_at)
-        before = out.get(int(slip_id), (None, None))
+        earlier = out.get(int(slip_id), (None, None))
         # The latest batch wins; a batch without a recorded mailing date keeps an earlier one's.
-        out[int(slip_id)] = (printed, _day(mailed_on) or before[1])
+        out[int(slip_id)] = (printed, _day(mailed_on) or earlier[1])
     return out
 
 

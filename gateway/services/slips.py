@@ -27,7 +27,6 @@ from gateway.errors import InvalidInput
 from gateway.errors import NotFound
 from gateway.models import Claim
 from gateway.models import Slip
-from gateway.models.base import utcnow
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.services import balances
 from gateway.services.claims import get_claim
@@ -303,7 +302,7 @@ def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None 
     if due < ctx.today():
         raise InvalidInput(f"due date {due} is in the past", field="due_date")
     old.status = "superseded"
-    old.status_changed_at = utcnow()
+    old.status_changed_at = ctx.now()
     ctx.session.add(old)
     new = _make_slip(
         ctx,
@@ -331,7 +330,7 @@ def void_slip(ctx: Context, slip_number: str, reason: str) -> Slip:
         )
     slip.status = "void"
     slip.void_reason = reason.strip()
-    slip.status_changed_at = utcnow()
+    slip.status_changed_at = ctx.now()
     ctx.session.add(slip)
     ctx.record("slip.void", "slip", slip_number, reason=reason.strip())
     return slip

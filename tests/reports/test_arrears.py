@@ -10,7 +10,9 @@ import io
 import sqlalchemy as sa
 
 from gateway.context import Actor
+from gateway.services import claims as claim_service
 from gateway.services import reports
+from gateway.services import slips as slip_service
 from tests.reports.conftest import Week
 
 AS_OF = datetime.date(2026, 12, 16)
@@ -77,6 +79,39 @@ def test_nothing_for_paid_or_closed_claims(week: Week) -> None:
     t8 = next(c for c in doc["claims"] if c["claim_number"] == "T-0008")
     assert [s["instalment"] for s in t8["slips"]] == [1, 2, 3]  # all three due by now
     assert all(s["barcode_expired"] for s in t8["slips"][:2])
+
+
+def test_a_past_date_is_seen_with_the_slips_and_claims_of_that_date(week: Week) -> None:
+    """Reissues, voids and closures recorded later do not change the list for an earlier date."""
+    week.day1()
+    week.day2()
+
+    def listed(as_of: datetime.date) -> dict[str, list[str]]:
+        doc = reports.arrears_json(week.ctx, as_of)
+        return {c["claim_number"]: [s["slip_number"] for s in c["slips"]] for c in doc["claims"]}
+
+    before = listed(AS_OF)
+    assert before == {
+        "T-0008": [week.instalments[0].slip_number],
+        "T-0004": [week.slips["D"].slip_number],
+    }
+    week.clock.set("2026-12-20T10:00:00")
+    reissued = slip_service.reissue_slip(week.ctx, week.instalments[0].slip_number)
+    slip_service.void_slip(week.ctx, week.slips["D"].slip_number, "the office will collect at its counter")
+    week.ctx.commit()
+    assert listed(AS_OF) == before
+    # From the day of the reissue the new slip (not yet due) stands for the instalment; D's slip is void.
+    assert listed(datetime.date(2026, 12, 20)) == {}
+    assert reissued.due_date > datetime.date(2026, 12, 20)
+
+    week.clock.set("2026-12-21T10:00:00")
+    claim_service.close_claim(week.ctx, "T-0008", "extinguished", datetime.date(2026, 12, 18), "decided")
+    week.ctx.commit()
+    assert listed(datetime.date(2026, 12, 17)) == {
+        "T-0008": [week.instalments[0].slip_number],
+        "T-0004": [week.slips["D"].slip_number],
+    }
+    assert "T-0008" not in listed(datetime.date(2026, 12, 18))  # closed that day
 
 
 def test_names_by_role_and_logged(week: Week, ctx_as) -> None:  # type: ignore[no-untyped-def]
