@@ -107,6 +107,7 @@ def detail(exception_id: int) -> Any:
         actor=actor,
         e=doc,
         can_propose=exc.status == "open" and exception_service.can_propose(actor),
+        withdrawn_payment=exception_service.withdrawn_payment(c, exc),
         can_approve=exception_service.can_approve(actor, exc),
         own_proposal=exc.status == "pending_approval"
         and exception_service.same_person(actor, exc.proposed_by),

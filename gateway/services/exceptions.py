@@ -879,11 +879,19 @@ def _apply_to_claim(
     return {"created": created}
 
 
-def _withdraw(ctx: Context, exc: ReconException, now: datetime.datetime) -> dict[str, Any]:
+def withdrawn_payment(ctx: Context, exc: ReconException) -> Payment | None:
+    """The payment ``agent_withdrawn`` would cancel for this exception, if any."""
     if exc.kind not in WITHDRAW_CANCELS or exc.payment_id is None:
-        return {}
+        return None
     payment = ctx.session.get(Payment, exc.payment_id)
     if payment is None or payment.source != "agent" or payment.state == "cancelled":
+        return None
+    return payment
+
+
+def _withdraw(ctx: Context, exc: ReconException, now: datetime.datetime) -> dict[str, Any]:
+    payment = withdrawn_payment(ctx, exc)
+    if payment is None:
         return {}
     previous = payment.state
     _cancel(ctx, payment, f"withdrawn: exception {exc.id}", now)

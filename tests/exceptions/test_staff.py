@@ -175,3 +175,21 @@ def test_refund_forms(login: Any, world: World, paid_twice: dict) -> None:  # ty
         refund_amount="lots",
     )
     assert "入力が正しくありません" in html
+
+
+def test_the_page_says_when_a_withdrawal_cancels_a_payment(login: Any, world: World, unknown: int) -> None:
+    world.claim("C2")
+    slip = world.slip("C2")
+    world.at("2026-11-22")
+    world.ingest(world.rec("02", slip.barcode, store="0005555"))
+    world.reconcile()
+    world.at("2026-11-24")
+    world.ingest(world.rec("03", slip.barcode, store="0005555"))
+    world.reconcile("2026-11-24")
+    late_cancel = world.one("cancel_after_confirmation")
+    client = login("finance")
+    hint = "12,000 円の入金を取り消し、納付書を未納に戻します。"
+    assert hint in client.get(f"/staff/exceptions/{late_cancel}").get_data(as_text=True)
+    page = client.get(f"/staff/exceptions/{unknown}").get_data(as_text=True)
+    # an unknown slip's record made no payment, so withdrawing it cancels nothing
+    assert 'data-resolution="agent_withdrawn"' in page and "入金を取り消し" not in page
