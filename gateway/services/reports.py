@@ -1169,9 +1169,7 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
         sa.and_(SLIPS.c.status == "superseded", ~replaced),
         sa.and_(SLIPS.c.status == "void", SLIPS.c.status_changed_at >= day_over),
     )
-    open_then = sa.or_(
-        CLAIMS.c.status.not_in(CLOSED_STATUSES), CLAIMS.c.closed_on.is_(None), CLAIMS.c.closed_on > as_of
-    )
+    open_then = sa.or_(CLAIMS.c.status.not_in(CLOSED_STATUSES), CLAIMS.c.closed_on > as_of)
     covered = (
         sa.select(PAY.c.payment_number, sa.func.sum(PAY.c.amount).label("paid"))
         .where(PAY.c.state != "cancelled", PAY.c.paid_date <= as_of, PAY.c.payment_number.is_not(None))
