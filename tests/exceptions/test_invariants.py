@@ -1,0 +1,109 @@
+"""Random days of agent data, split over several runs, with staff resolving and undoing exceptions in between.
+
+After every run and every resolution, whatever the order the records came in:
+
+* nothing is lost: every settlement record is on a payment or on an exception, and the queue is empty;
+* a rerun changes nothing;
+* a claim's paid and pending amounts are its confirmed and preliminary payments, and its status follows them;
+* a live slip is ``paid`` exactly when the confirmed money on its payment number covers it.
+
+``KONBINI_INVARIANT_SEEDS=400`` runs more seeds than the suite's 40.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.services import exceptions as svc
+from tests.exceptions.conftest import FINANCE
+from tests.exceptions.conftest import World
+
+SEEDS = int(os.environ.get("KONBINI_INVARIANT_SEEDS", "40"))
+CLAIMS = ("C1", "C2", "C3")
+PAID_AT = ("2026-11-10T09:00", "2026-11-10T10:00", "2026-11-11T11:00")
+STORES = ("0001111", "0002222")
+
+
+def _scalar(world: World, sql: str, **params: object) -> int:
+    return int(world.ctx.session.execute(sa.text(sql), params).scalar_one())
+
+
+def _check(world: World, when: str) -> None:
+    again = world.reconcile(when)
+    assert again["matched"] == again["confirmed"] == again["cancelled"] == again["exceptions_opened"] == 0, (
+        again
+    )
+    assert _scalar(world, "SELECT count(*) FROM unreconciled_records") == 0
+
+    session = world.ctx.session
+    linked: set[int] = set()
+    for row in session.execute(
+        sa.text("SELECT preliminary_record_id, confirmed_record_id, cancel_record_id FROM payments")
+    ).all():
+        linked.update(int(x) for x in row if x is not None)
+    for (ids,) in session.execute(sa.text("SELECT record_ids FROM recon_exceptions")).all():
+        linked.update(int(x) for x in (json.loads(ids) if isinstance(ids, str) else ids) if x is not None)
+    records = session.execute(
+        sa.text("SELECT id, kind, payment_number, amount FROM settlement_records")
+    ).all()
+    assert [r for r in records if int(r[0]) not in linked] == []
+
+    for slip_id, number, amount, status in session.execute(
+        sa.text("SELECT id, payment_number, amount, status FROM slips WHERE status IN ('issued', 'paid')")
+    ).all():
+        confirmed = _scalar(
+            world,
+            "SELECT COALESCE(sum(amount), 0) FROM payments WHERE payment_number = :n AND state = 'confirmed'",
+            n=number,
+        )
+        assert (status == "paid") == (confirmed >= amount), (slip_id, amount, status, confirmed)
+
+    for number in CLAIMS:
+        doc = world.claim_doc(number)
+        payments = world.payments(number)
+        assert doc["paid_amount"] == sum(p["amount"] for p in payments if p["state"] == "confirmed")
+        assert doc["pending_amount"] == sum(p["amount"] for p in payments if p["state"] == "preliminary")
+        paid, amount = doc["paid_amount"], doc["amount"]
+        assert doc["status"] == ("open" if paid < amount else "paid" if paid == amount else "overpaid"), doc
+
+
+@pytest.mark.parametrize("seed", range(SEEDS))
+def test_random_days_keep_the_invariants(world: World, seed: int) -> None:
+    rnd = random.Random(seed)
+    slips = []
+    for number in CLAIMS:
+        world.claim(number)
+        slips.append(world.slip(number))
+    records = []
+    for _ in range(rnd.randint(2, 10)):
+        slip = rnd.choice(slips)
+        barcode = world.barcode(slip, amount=rnd.choice([None, None, None, 13_000]))
+        if rnd.random() < 0.1:
+            barcode = world.barcode()  # a slip this office never issued
+        kind = rnd.choice(["01", "01", "02", "02", "03"])
+        records.append(world.rec(kind, barcode, rnd.choice(PAID_AT), store=rnd.choice(STORES)))
+    cuts = sorted(rnd.sample(range(1, len(records)), min(rnd.randint(0, 2), len(records) - 1)))
+    for day, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(records)], strict=True), start=20):
+        world.at(f"2026-11-{day}T09:00")
+        world.ingest(*records[start:end])
+        when = f"2026-11-{day}T10:00"
+        world.reconcile(when)
+        _check(world, when)
+        for exc in world.exceptions():
+            if exc["status"] != "open" or rnd.random() < 0.5:
+                continue
+            allowed = [
+                r
+                for r in world.exc(exc["id"])["allowed_resolutions"]
+                if r in ("agent_withdrawn", "no_action")
+            ]
+            svc.resolve(world.as_(FINANCE), exc["id"], rnd.choice(allowed), note="decided by the office")
+            _check(world, when)
+            if rnd.random() < 0.3:
+                svc.unmatch(world.as_(FINANCE), exc["id"], "looked again")
+                _check(world, when)
