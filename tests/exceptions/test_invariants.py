@@ -1,4 +1,5 @@
-"""Random days of agent data, split over several runs, with staff resolving and undoing exceptions in between.
+"""Random days of agent data over one to three runs, slips reissued or voided between them, and staff
+resolving and undoing exceptions after each run.
 
 After every run and every resolution, whatever the order the records came in:
 
