@@ -1,12 +1,15 @@
 """Random days of agent data over one to three runs, slips reissued or voided between them, and staff
-resolving and undoing exceptions after each run.
+resolving and undoing exceptions after each run; bank credits of random amounts for the transfer date.
 
 After every run and every resolution, whatever the order the records came in:
 
 * nothing is lost: every settlement record is on a payment or on an exception, and the queue is empty;
 * a rerun changes nothing;
 * a claim's paid and pending amounts are its confirmed and preliminary payments, and its status follows them;
-* a live slip is ``paid`` exactly when the confirmed money on its payment number covers it.
+* a live slip is ``paid`` exactly when the confirmed money on its payment number covers it;
+* a payment's accounting entries add up to its amount once it is confirmed and received, to zero otherwise;
+* a remittance is matched exactly when the bank credited what was expected, and then every confirmed payment
+  due on its transfer date has its receipt date.
 
 ``KONBINI_INVARIANT_SEEDS=400`` runs more seeds than the suite's 40.
 """
@@ -68,6 +71,36 @@ def _check(world: World, when: str) -> None:
         )
         assert (status == "paid") == (confirmed >= amount), (slip_id, amount, status, confirmed)
 
+    for pid, state, amount, receipt, net in session.execute(
+        sa.text(
+            """SELECT p.id, p.state, p.amount, p.receipt_date,
+                      (SELECT COALESCE(sum(a.amount), 0) FROM accounting_entries a WHERE a.payment_id = p.id)
+               FROM payments p"""
+        )
+    ).all():
+        want = amount if state == "confirmed" and receipt is not None else 0
+
+        assert net == want, (pid, state, amount, receipt, net)
+    for rid, expected, credited, status, ids in session.execute(
+        sa.text("SELECT id, expected, credited, status, bank_record_ids FROM remittances")
+    ).all():
+        ids = json.loads(ids) if isinstance(ids, str) else ids
+        assert (status == "matched") == (bool(ids) and expected == credited), (
+            rid,
+            expected,
+            credited,
+            status,
+        )
+
+        if status == "matched":
+            unreceipted = _scalar(
+                world,
+                """SELECT count(*) FROM payments p JOIN settlement_records r ON r.id = p.confirmed_record_id
+                   WHERE p.state = 'confirmed' AND p.receipt_date IS NULL
+                     AND r.transfer_date = (SELECT transfer_date FROM remittances WHERE id = :i)""",
+                i=rid,
+            )
+            assert unreceipted == 0, rid
     for number in CLAIMS:
         doc = world.claim_doc(number)
         payments = world.payments(number)
@@ -106,6 +139,8 @@ def test_random_days_keep_the_invariants(world: World, seed: int) -> None:
             pass
         world.at(f"2026-11-{day}T09:00")
         world.ingest(*(_record(world, rnd, slips) for _ in range(rnd.randint(1, 6))))
+        if rnd.random() < 0.5:
+            world.bank("2026-11-20", rnd.choice([12_000, 13_000, 24_000, 1_000]))
         when = f"2026-11-{day}T10:00"
         world.reconcile(when)
         _check(world, when)
