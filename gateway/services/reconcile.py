@@ -5,7 +5,8 @@ not yet processed, so a million records never pass through Python one by one. Th
 are in :mod:`reconciliation.rules` and spec/settlement-formats.md:
 
 1. a preliminary record and its exact confirmation that arrive together → one confirmed payment;
-2. the other preliminary records → preliminary payments (on the slip with that reissue count, else the
+2. a preliminary record whose exact confirmation already made a payment (a late 速報 file) is linked to it;
+   the other preliminary records → preliminary payments (on the slip with that reissue count, else the
    newest);
 3. confirmations and cancellations are linked to the preliminary payment with the same payment number,
    reissue count, payment date-time and store (rank to rank, so two identical payments pair with two
@@ -297,12 +298,15 @@ def _pair(
     payment_states: tuple[str, ...],
     exact: bool,
     how: str,
+    unlinked: str | None = None,
+    ranked: bool = True,
 ) -> int:
     """Pair new records of a kind with agent payments: on the exact key (payment number, reissue count,
     payment date-time, store) or, failing that, with the oldest open preliminary of the payment number.
 
     Almost every key occurs once on each side; those pair with one indexed join. Only keys that repeat
-    (two identical payments, two confirmations of one number) go through the ranked path."""
+    (two identical payments, two confirmations of one number) go through the ranked path, unless
+    ``ranked`` is false. ``unlinked`` names a record column of the payment that must still be empty."""
     keys = ("payment_number", "reissue_count", "paid_at", "store_code") if exact else ("payment_number",)
     codes = ", ".join(f"'{c}'" for c in kind_codes)
     states = ", ".join(f"'{s}'" for s in payment_states)
@@ -315,13 +319,15 @@ def _pair(
 
     def payment_in(a: str) -> str:
         extra = "" if exact else f" AND {a}.preliminary_record_id IS NOT NULL"
+        if unlinked:
+            extra += f" AND {a}.{unlinked} IS NULL"
         return f"{a}.source = 'agent' AND {a}.state IN ({states}){extra}"
 
     def same_key(a: str, b: str) -> str:
         return " AND ".join(f"{a}.{k} = {b}.{k}" for k in keys)
 
     q.run("DELETE FROM recon_pairs")
-    q.run(
+    unique = q.run(
         f"""INSERT INTO recon_pairs (rid, pid, how)
             SELECT r.id, p.id, '{how}'
             FROM settlement_records r JOIN payments p ON {same_key("p", "r")} AND {payment_in("p")}
@@ -331,7 +337,9 @@ def _pair(
                                 AND {record_in("r2", drive=False)})
               AND NOT EXISTS (SELECT 1 FROM payments p2
                               WHERE {same_key("p2", "p")} AND p2.id <> p.id AND {payment_in("p2")})"""
-    )
+    ).rowcount
+    if not ranked:
+        return int(unique)
     return _rank_pair(
         q,
         keys=keys,
@@ -370,6 +378,43 @@ def _confirm_pairs(q: _Sql, result: RunResult, how: str) -> None:
     ).rowcount
     result.confirmed += changed
     result.matched += changed
+    _mark_paired(q)
+
+
+def _late_preliminaries(q: _Sql, result: RunResult) -> None:
+    """Preliminary records that arrive after their exact confirmation (a 速報 file delivered late) belong to
+    the payment that confirmation made: they are linked to it, not made into a second payment. A differing
+    amount raises ``confirmation_differs``; the confirmed amount stands. Only keys that occur once on each
+    side are linked; the rest become payments of their own and ``duplicate_payment`` asks a person."""
+    if not _pair(
+        q,
+        record_kind="preliminary",
+        kind_codes=("01",),
+        payment_states=("confirmed",),
+        exact=True,
+        how="late",
+        unlinked="preliminary_record_id",
+        ranked=False,  # a repeated key is left to a person (duplicate_payment); it is not worth a ranking
+    ):
+        return
+    detail = q.json_object(
+        preliminary_amount="r.amount",
+        confirmed_amount="p.amount",
+        linked="x.how",
+        payment_number="p.payment_number",
+    )
+    q.raise_exceptions(
+        "confirmation_differs",
+        f"""SELECT 'confirmation_differs:pay:' || p.id || ':rec:' || r.id AS key, p.slip_id, p.claim_id,
+                   p.id AS payment_id, r.agent_id, r.amount, {q.json_array("r.id", "p.confirmed_record_id")}
+                   AS record_ids, {detail} AS detail
+            FROM recon_pairs x JOIN payments p ON p.id = x.pid JOIN settlement_records r ON r.id = x.rid
+            WHERE p.amount <> r.amount""",
+    )
+    result.matched += q.run(
+        """UPDATE payments SET preliminary_record_id = x.rid, updated_at = :now
+           FROM recon_pairs x WHERE payments.id = x.pid"""
+    ).rowcount
     _mark_paired(q)
 
 
@@ -488,7 +533,8 @@ def _match_records(q: _Sql, result: RunResult) -> None:
     _create_pairs(q)
     # 1. a preliminary and its exact confirmation both new: one confirmed payment, written once
     created = _direct_confirmations(q, result)
-    # 2. the other preliminaries
+    # 2. preliminaries whose confirmation came first; the others become preliminary payments
+    _late_preliminaries(q, result)
     preliminaries = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
     result.matched += preliminaries
     if q.pg and created + preliminaries > BULK_ANALYZE:
