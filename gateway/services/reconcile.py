@@ -350,23 +350,29 @@ def _pair(
     )
 
 
-def _confirm_pairs(q: _Sql, result: RunResult, how: str) -> None:
-    """Apply recon_pairs of confirmations: raise confirmation_differs where amount or date differ, confirm."""
+def _raise_differs(q: _Sql, *, preliminary: str, confirmed: str, record_ids: tuple[str, str]) -> None:
+    """``confirmation_differs`` for the pairs in recon_pairs (payment ``p``, record ``r``) whose amount or
+    payment date differ; ``preliminary`` and ``confirmed`` say which side is which."""
     detail = q.json_object(
-        preliminary_amount="p.amount",
-        confirmed_amount="r.amount",
-        preliminary_paid_date="p.paid_date",
-        confirmed_paid_date="r.paid_date",
+        preliminary_amount=f"{preliminary}.amount",
+        confirmed_amount=f"{confirmed}.amount",
+        preliminary_paid_date=f"{preliminary}.paid_date",
+        confirmed_paid_date=f"{confirmed}.paid_date",
         linked="x.how",
     )
     q.raise_exceptions(
         "confirmation_differs",
         f"""SELECT 'confirmation_differs:pay:' || p.id || ':rec:' || r.id AS key, p.slip_id, p.claim_id,
-                   p.id AS payment_id, r.agent_id, r.amount, {q.json_array("p.preliminary_record_id", "r.id")}
-                   AS record_ids, {detail} AS detail
+                   p.id AS payment_id, r.agent_id, r.amount, {q.json_array(*record_ids)} AS record_ids,
+                   {detail} AS detail
             FROM recon_pairs x JOIN payments p ON p.id = x.pid JOIN settlement_records r ON r.id = x.rid
             WHERE p.amount <> r.amount OR p.paid_date <> r.paid_date""",
     )
+
+
+def _confirm_pairs(q: _Sql, result: RunResult, how: str) -> None:
+    """Apply recon_pairs of confirmations: raise confirmation_differs where amount or date differ, confirm."""
+    _raise_differs(q, preliminary="p", confirmed="r", record_ids=("p.preliminary_record_id", "r.id"))
     # An exact pair shares the payment date and time, so only an "oldest" pair rewrites them (each column
     # in SET costs index work on a million rows).
     dates = "paid_at = r.paid_at, paid_date = r.paid_date, " if how != "exact" else ""
@@ -397,20 +403,7 @@ def _late_preliminaries(q: _Sql, result: RunResult) -> None:
         ranked=False,  # a repeated key is left to a person (duplicate_payment); it is not worth a ranking
     ):
         return
-    detail = q.json_object(
-        preliminary_amount="r.amount",
-        confirmed_amount="p.amount",
-        linked="x.how",
-        payment_number="p.payment_number",
-    )
-    q.raise_exceptions(
-        "confirmation_differs",
-        f"""SELECT 'confirmation_differs:pay:' || p.id || ':rec:' || r.id AS key, p.slip_id, p.claim_id,
-                   p.id AS payment_id, r.agent_id, r.amount, {q.json_array("r.id", "p.confirmed_record_id")}
-                   AS record_ids, {detail} AS detail
-            FROM recon_pairs x JOIN payments p ON p.id = x.pid JOIN settlement_records r ON r.id = x.rid
-            WHERE p.amount <> r.amount""",
-    )
+    _raise_differs(q, preliminary="r", confirmed="p", record_ids=("r.id", "p.confirmed_record_id"))
     result.matched += q.run(
         """UPDATE payments SET preliminary_record_id = x.rid, updated_at = :now
            FROM recon_pairs x WHERE payments.id = x.pid"""
