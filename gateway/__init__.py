@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from flask import Response
-from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
 
 from gateway.config import load_settings
 from gateway.errors import GatewayError
@@ -52,11 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, runtime: Runtime
     app.register_blueprint(health.bp)
     app.register_blueprint(payer.bp)
     if settings.mode == "full":
-        from gateway import staff
-        from gateway import staff_exceptions
+        from gateway import pages
 
-        app.register_blueprint(staff.bp)
-        app.register_blueprint(staff_exceptions.bp)
+        pages.register(app)
     _register_error_handlers(app)
     return app
 
@@ -69,7 +67,20 @@ def _register_error_handlers(app: Flask) -> None:
     def handle(ex: GatewayError) -> Any:
         if wants_json():
             return error_payload(ex)
-        return Response(render_template("error.html", code=ex.status, message=ex.located()), ex.status)
+        from gateway import catalogue
+        from gateway.pages.base import error_page
+
+        return error_page(ex.status, catalogue.error_text(ex))
+
+    # flask-smorest answers HTTP errors as JSON; staff pages get a Japanese page with the navigation.
+    api_handler = app.error_handler_spec[None][None].get(HTTPException)
+
+    def handle_http(ex: HTTPException) -> Any:
+        if wants_json() or request.path.startswith("/p/") or app.config["GATEWAY_MODE"] != "full":
+            return api_handler(ex) if api_handler is not None else ex
+        from gateway.pages import html_error
+
+        return html_error(ex)
 
     def handle_barcode(ex: BarcodeError) -> Any:
         from gateway.errors import InvalidInput
@@ -77,4 +88,5 @@ def _register_error_handlers(app: Flask) -> None:
         return handle(InvalidInput(str(ex), field=ex.field))
 
     app.register_error_handler(GatewayError, handle)
+    app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(BarcodeError, handle_barcode)

@@ -11,7 +11,8 @@ from typing import Any
 
 
 class GatewayError(Exception):
-    """Base class. ``details`` is a JSON-able mapping; ``file``/``line``/``field`` locate bad input."""
+    """Base class. ``details`` is a JSON-able mapping; ``file``/``line``/``field`` locate bad input;
+    ``key``/``params`` name the catalogue message a staff page shows instead of the English ``message``."""
 
     status = 400
     code = "bad_request"
@@ -25,16 +26,20 @@ class GatewayError(Exception):
         line: int | None = None,
         field: str | None = None,
         code: str | None = None,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = dict(details or {})
         self.file, self.line, self.field = file, line, field
+        #: a message key of ``gateway.catalogue.MESSAGES`` and its parameters: how a page says it in Japanese
+        self.key, self.params = key, dict(params or {})
         if code:
             self.code = code
-        for key, value in (("file", file), ("line", line), ("field", field)):
+        for name, value in (("file", file), ("line", line), ("field", field)):
             if value is not None:
-                self.details.setdefault(key, value)
+                self.details.setdefault(name, value)
 
     def located(self) -> str:
         """The message prefixed with ``file:line: field:`` where known (for stderr)."""

@@ -2,7 +2,7 @@
 
 * one service :class:`~gateway.context.Context` per request (``ctx()``), closed at teardown;
 * who is calling: a staff session cookie, a staff bearer token, or a signed agent client (``load_actor``);
-* ``require(...)``: the role check every endpoint declares, CSRF for cookie sessions, and
+* ``require()``: the role check of ``gateway.permissions.TABLE``, CSRF for cookie sessions, and
   ``Idempotency-Key`` handling for mutating requests.
 """
 
@@ -24,6 +24,7 @@ from flask import request
 from flask import session
 from flask_wtf.csrf import CSRFProtect
 
+from gateway import permissions
 from gateway.context import Actor
 from gateway.context import Context
 from gateway.db import get_engine
@@ -136,8 +137,8 @@ def _resolve_actor() -> Actor | None:
     return None
 
 
-def require(*roles: str, agents: bool = False) -> Callable[[F], F]:
-    """Let the view run only for staff with one of ``roles`` (and agent clients when ``agents``).
+def require() -> Callable[[F], F]:
+    """Let the view run only for the callers ``gateway.permissions.TABLE`` allows for its endpoint.
 
     401 without valid credentials, 403 for the wrong role or an agent client where agents are not
     allowed. Cookie sessions must send the CSRF token on mutating requests. Mutating requests honour
@@ -147,14 +148,16 @@ def require(*roles: str, agents: bool = False) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = permissions.allowed(request.endpoint)
             actor = current_actor()
             if actor is None:
                 raise Unauthorized("sign in or send a bearer token")
             if actor.kind == "client":
-                if not agents:
+                if permissions.AGENT not in who:
                     raise Forbidden("agent clients may only post settlements and read their own batches")
-            elif not actor.has_role(*roles):
-                raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+            elif not actor.has_role(*(who - {permissions.AGENT})):
+                roles = ", ".join(sorted(who - {permissions.AGENT})) or "none"
+                raise Forbidden(f"this needs one of the roles: {roles}")
             if g.get("gateway_auth") == "session" and request.method in MUTATING:
                 csrf.protect()
             if request.method in MUTATING and request.headers.get("Idempotency-Key"):

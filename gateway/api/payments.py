@@ -26,7 +26,7 @@ class ManualPaymentInput(Strict):
 
 
 @bp.post("")
-@require("finance")
+@require()
 @bp.arguments(ManualPaymentInput)
 @bp.response(201)
 def record(body: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class ReconcileResult(ma.Schema):
 
 
 @bp.post("/runs")
-@require("finance", "accounting")
+@require()
 @bp.arguments(ReconcileRunBody, required=False)
 @bp.response(200, ReconcileResult)
 def run(body: dict[str, Any]) -> dict[str, Any]:

@@ -149,7 +149,7 @@ _FILE_BODY = {
 
 
 @bp.post("/settlements")
-@require(agents=True)
+@require()
 @bp.doc(requestBody=_POST_BODY, security=[{"agentSignature": []}])
 @bp.response(201, BatchResult)
 def post_settlements() -> dict[str, Any]:
@@ -160,7 +160,7 @@ def post_settlements() -> dict[str, Any]:
 
 
 @bp.get("/settlements/<batch_id>")
-@require("finance", "accounting", agents=True)
+@require()
 @bp.arguments(BatchQuery, location="query")
 @bp.response(200, Batch)
 def show_batch(query: dict[str, Any], batch_id: str) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def show_batch(query: dict[str, Any], batch_id: str) -> dict[str, Any]:
 
 
 @bp.post("/settlement-files")
-@require("finance", "accounting", agents=True)
+@require()
 @bp.doc(requestBody=_FILE_BODY, responses={422: {"description": "rejected: error and result"}})
 @bp.response(201, IngestResult)
 @bp.alt_response(200, schema=IngestResult, description="a file already ingested (duplicate_file)")
@@ -272,7 +272,7 @@ class AgentCreate(Strict):
 
 
 @agents_bp.post("")
-@require("admin", "finance")
+@require()
 @agents_bp.arguments(AgentCreate)
 @agents_bp.response(201, AgentSchema)
 def create_agent(body: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +287,7 @@ def create_agent(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @agents_bp.get("")
-@require("admin", "finance")
+@require()
 @agents_bp.response(200, AgentList)
 def list_agents() -> dict[str, Any]:
     """Every registered agent with its fees."""

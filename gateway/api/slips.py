@@ -18,7 +18,7 @@ bp = Blueprint("slips", __name__, url_prefix="/api/v1/slips", description="Payme
 
 
 @bp.get("/<slip_number>")
-@require("finance", "auditor")
+@require()
 @bp.response(200, schemas.Slip)
 def show(slip_number: str) -> dict[str, Any]:
     slip, claim = slip_service.slip_with_claim(ctx(), slip_number)
@@ -26,7 +26,7 @@ def show(slip_number: str) -> dict[str, Any]:
 
 
 @bp.post("/<slip_number>/reissue")
-@require("finance")
+@require()
 @bp.arguments(schemas.SlipReissue)
 @bp.response(201, schemas.Slip)
 def reissue(body: dict[str, Any], slip_number: str) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def reissue(body: dict[str, Any], slip_number: str) -> dict[str, Any]:
 
 
 @bp.post("/<slip_number>/void")
-@require("finance")
+@require()
 @bp.arguments(schemas.SlipVoid)
 @bp.response(200, schemas.Slip)
 def void(body: dict[str, Any], slip_number: str) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def void(body: dict[str, Any], slip_number: str) -> dict[str, Any]:
 
 
 @bp.get("/<slip_number>/slip.pdf")
-@require("finance")
+@require()
 @bp.doc(responses={200: {"description": "A4 slip", "content": {"application/pdf": {}}}})
 def pdf(slip_number: str) -> Response:
     c = ctx()
@@ -65,7 +65,7 @@ def pdf(slip_number: str) -> Response:
 
 
 @bp.get("/<slip_number>/barcode.svg")
-@require("finance")
+@require()
 @bp.doc(responses={200: {"description": "GS1-128 symbol", "content": {"image/svg+xml": {}}}})
 def barcode_svg(slip_number: str) -> Response:
     svg = documents.barcode_svg(ctx(), slip_number)
@@ -73,7 +73,7 @@ def barcode_svg(slip_number: str) -> Response:
 
 
 @bp.get("/<slip_number>/qr.svg")
-@require("finance")
+@require()
 @bp.doc(responses={200: {"description": "payer-page QR code", "content": {"image/svg+xml": {}}}})
 def qr_svg(slip_number: str) -> Response:
     svg = documents.qr_svg(ctx(), slip_number)

@@ -435,6 +435,7 @@ def _require_other_person(ctx: Context, exc: ReconException, verb: str) -> None:
             "(four-eyes)",
             code="four_eyes",
             field="id",
+            key="exception.four_eyes",
         )
 
 

@@ -141,7 +141,7 @@ def test_the_proposer_sees_no_approve_form_and_errors_are_shown(
     assert f'action="{page_url}/approve"' not in page
     assert "ご自身の提案です" in page
     html = _post(approver, f"{page_url}/approve", page_url)
-    assert "four-eyes" in html  # the refusal, as a message
+    assert "別の承認者が行います" in html  # the refusal, as a message
     assert world.exc(unknown)["status"] == "pending_approval"
 
 
@@ -174,7 +174,7 @@ def test_refund_forms(login: Any, world: World, paid_twice: dict) -> None:  # ty
         note="x",
         refund_amount="lots",
     )
-    assert "入力が正しくありません" in html
+    assert "「還付額」は半角数字で入力してください" in html
 
 
 def test_the_page_says_when_a_withdrawal_cancels_a_payment(login: Any, world: World, unknown: int) -> None:
