@@ -273,27 +273,102 @@ def live_server(app):  # type: ignore[no-untyped-def]
         thread.join(5)
 
 
-@pytest.fixture(scope="session")
-def chromium():  # type: ignore[no-untyped-def]
-    """Headless Chromium through Playwright (Debian's /usr/bin/chromium: apt-get install chromium)."""
-    import shutil
+#: What a fresh Debian machine needs for the browser tests (``make test`` installs it when run as root).
+BROWSER_INSTALL = (
+    "install chromium: apt-get install chromium fonts-ipaexfont-gothic (or run `make test` as root)"
+)
+_CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
-    sync_api = pytest.importorskip("playwright.sync_api")
+
+def _japanese_font_missing() -> bool:
+    """Whether fontconfig knows no Japanese font (pages would render as boxes in every screenshot)."""
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return True
+    listed = subprocess.run([fc_list, ":lang=ja", "family"], capture_output=True, text=True, check=False)
+    return not listed.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Any]:
+    """THE Playwright driver of this process: one ``sync_playwright()`` started once per process.
+
+    Playwright's sync API marks its event loop as running between calls, so a second ``sync_playwright()``
+    in the same process fails ("Sync API inside the asyncio loop"). Every browser test therefore goes
+    through this fixture (via ``chromium``); never start Playwright in a test module.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as ex:  # a dev dependency: its absence is a broken install, not a reason to skip
+        pytest.fail(
+            f"Playwright is not installed ({ex}): run `make test` (pip install -e '.[dev]')", pytrace=False
+        )
+    manager = sync_playwright().start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_session: Any) -> Iterator[Any]:
+    """The one headless Chromium of this process (Debian's /usr/bin/chromium) — use ``chromium.new_context()``
+    or ``chromium.new_page()`` and close what you open.
+
+    Browser tests fail, never skip, when the browser or a Japanese font is missing: a test that skips in CI
+    is a test that does not exist. Each xdist worker has its own process, hence its own browser.
+    """
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(
-                executable_path=executable,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
-        except Exception as ex:  # launching is the only way to know a usable browser is there
-            pytest.skip(f"no headless Chromium: {ex}")
+    if executable is None:
+        pytest.fail(f"no Chromium on PATH: {BROWSER_INSTALL}", pytrace=False)
+    if _japanese_font_missing():
+        pytest.fail(f"no Japanese font (fc-list :lang=ja is empty): {BROWSER_INSTALL}", pytrace=False)
+    try:
+        browser = playwright_session.chromium.launch(executable_path=executable, args=list(_CHROMIUM_ARGS))
+    except Exception as ex:  # launching is the only way to know the browser works
+        pytest.fail(
+            f"headless Chromium ({executable}) does not start: {ex}\n{BROWSER_INSTALL}", pytrace=False
+        )
+    try:
         yield browser
+    finally:
         browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A browser test never skips: whatever skips it (a missing browser, an ``importorskip``, a ``skip``
+    written in the test) turns into a failure saying what to install. Deselect with ``-m "not browser"``."""
+    report = yield
+    if (
+        report.skipped
+        and item.get_closest_marker("browser") is not None
+        and item.get_closest_marker("postgres") is None  # those skip without a server, by design
+        and not hasattr(report, "wasxfail")
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"a browser test may not skip ({reason}): {BROWSER_INSTALL}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """Nor may a browser test module (``*_browser.py``, ``tests/browser/``) skip as a whole
+    (``pytest.importorskip("playwright…")`` at its top)."""
+    report = yield
+    browser_module = collector.path.stem.endswith("_browser") or collector.path.parent.name == "browser"
+    if report.skipped and isinstance(collector, pytest.Module) and browser_module:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"a browser test module may not skip ({reason}): {BROWSER_INSTALL}"
+    return report

@@ -1,16 +1,16 @@
 """The SVG symbol rendered by a real SVG renderer (headless Chromium) still decodes and keeps its millimetres.
 
-Marked ``browser``: needs Playwright and a Chromium (Debian's /usr/bin/chromium, or Playwright's own).
-Deselect with ``-m "not browser"``.
+Marked ``browser``: uses the shared ``chromium`` fixture of tests/conftest.py (Debian's /usr/bin/chromium);
+fails when it is missing. Deselect with ``-m "not browser"``.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 CSS_PX_PER_MM = 96 / 25.4
 VECTORS = (
     "91912345012345678901234567890101033101230003",
@@ -35,17 +33,11 @@ VECTORS = (
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Page]:
-    executable = shutil.which("chromium")
-    with playwright_sync.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable) if executable else p.chromium.launch()
-        except Exception as ex:  # any launch failure means "no browser here"
-            pytest.skip(f"no headless Chromium: {ex}")
-        # 6 device pixels per CSS pixel: a 0.19 mm module is about 4.3 device pixels.
-        page = browser.new_page(device_scale_factor=6)
-        yield page
-        browser.close()
+def page(chromium: Any) -> Iterator[Page]:
+    # 6 device pixels per CSS pixel: a 0.19 mm module is about 4.3 device pixels.
+    page = chromium.new_page(device_scale_factor=6)
+    yield page
+    page.context.close()
 
 
 def _screenshot(page: Page, svg: str) -> tuple[FloatRect, Image.Image]:

@@ -1,58 +1,38 @@
 """The queue pages in a real browser (headless Chromium): sign in, filter, open an exception, resolve it with
 the page's own form, all under the production CSP (no console errors, no blocked resources).
 
-Marked ``browser``: needs Playwright and a Chromium (Debian's /usr/bin/chromium, or Playwright's own).
-Deselect with ``-m "not browser"``.
+Marked ``browser``: uses the shared ``chromium`` and ``live_server`` fixtures of tests/conftest.py; fails when
+Chromium is missing. Deselect with ``-m "not browser"``.
 """
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from gateway.services import users
 from tests.exceptions.conftest import World
 
 pytestmark = pytest.mark.browser
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def server(app: Any) -> Iterator[str]:
-    """The app on a free local port, served from a thread."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    with playwright_sync.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable) if executable else p.chromium.launch()
-        except Exception as ex:  # any launch failure means "no browser here"
-            pytest.skip(f"no headless Chromium: {ex}")
-        page = browser.new_page(locale="ja-JP")
-        yield page
-        browser.close()
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh page (own context: no cookies from other tests) in the shared browser."""
+    context = chromium.new_context(locale="ja-JP")
+    yield context.new_page()
+    context.close()
 
 
 def test_resolve_an_exception_in_the_browser(
-    server: str, browser_page: Any, world: World, unknown: int
+    live_server: str, browser_page: Any, world: World, unknown: int
 ) -> None:
     users.create_user(world.ctx, "fin-browser", "finance", PASSWORD)
-    page = browser_page
+    page, server = browser_page, live_server
     problems: list[str] = []
 
     def console(msg: Any) -> None:
