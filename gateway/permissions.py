@@ -110,7 +110,7 @@ TABLE: Final[dict[str, frozenset[str]]] = {
     "staff_audit.index": _AUDIT,
     "staff_audit.verify": _AUDIT,
     # -- HTTP API
-    "api-docs.openapi_json": SIGNED_IN,
+    "api-docs.openapi_json": SIGNED_IN | {AGENT},
     "settlements.post_settlements": frozenset({AGENT}),
     "settlements.show_batch": _MONEY | {AGENT},
     "settlements.upload_file": _MONEY | {AGENT},
