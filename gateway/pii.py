@@ -7,15 +7,19 @@ fields revealed and the purpose. Nothing else in the code base decrypts a debtor
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel import select
 
 from gateway.context import Context
 from gateway.models import Debtor
+from gateway.models import DebtorNameIndex
 from gateway.models.base import table_of
 from gateway.models.base import utcnow
 
@@ -83,6 +87,11 @@ def _visible(ctx: Context) -> frozenset[str]:
     return VISIBLE.get(ctx.actor.role or "", frozenset())
 
 
+def may_see(ctx: Context, name: str) -> bool:
+    """Whether the actor's role sees the debtor field ``name`` in clear (pages hide columns otherwise)."""
+    return name in _visible(ctx)
+
+
 def read_debtors(
     ctx: Context, debtor_ids: Iterable[int], *, purpose: str, fields: Iterable[str] = FIELDS
 ) -> dict[int, DebtorView]:
@@ -137,6 +146,8 @@ def upsert_debtor(ctx: Context, data: DebtorData) -> tuple[Debtor, str]:
         row = encrypt_debtor(ctx, data)
         ctx.session.add(row)
         ctx.session.flush()
+        assert row.id is not None
+        write_name_index(ctx, {row.id: data})
         return row, "created"
     current = DebtorData(
         ref=data.ref,
@@ -150,6 +161,8 @@ def upsert_debtor(ctx: Context, data: DebtorData) -> tuple[Debtor, str]:
     encrypt_debtor(ctx, data, row)
     ctx.session.add(row)
     ctx.session.flush()
+    assert row.id is not None
+    write_name_index(ctx, {row.id: data})
     return row, "updated"
 
 
@@ -209,4 +222,119 @@ def upsert_debtors(ctx: Context, debtors: list[DebtorData]) -> dict[str, tuple[i
         for ref in latest:
             if index[ref] in created:
                 out[ref] = (ids[index[ref]], "created")
+        write_name_index(ctx, {ids[index[ref]]: latest[ref] for ref in latest if index[ref] in created})
     return out
+
+
+# -- the name blind index ---------------------------------------------------------------------------------
+#
+# Names are encrypted, so a clerk's 「見本 花子」 is found through keyed hashes instead of decrypting every
+# row: for each debtor one HMAC per kind below, under a key derived from GATEWAY_DATA_KEY
+# (Keyring.blind_index, one purpose per kind so equal hashes never link a name to a kana). Normalisation:
+# NFKC (full-/half-width letters, digits and kana become one form), runs of spaces (also the ideographic
+# space) become one, katakana become hiragana; blind_index then drops the spaces and upper-cases Latin
+# letters. The family name is the part before the first space. The table holds no clear text; without the
+# key the hashes say nothing.
+
+#: The kinds of name hashes a debtor gets (only those it has a value for).
+NAME_KINDS = ("name", "kana", "family", "kana_family")
+
+
+def normalise_name(value: str) -> str:
+    """NFKC, single spaces, katakana as hiragana.
+
+    >>> normalise_name("ﾐﾎﾝ\u3000 ﾊﾅｺ"), normalise_name("見本　花子")
+    ('みほん はなこ', '見本 花子')
+    """
+    text = " ".join(unicodedata.normalize("NFKC", value).split())
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+def _name_values(data: DebtorData) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for kind, raw in (("name", data.name), ("kana", data.kana)):
+        text = normalise_name(raw or "")
+        if not text:
+            continue
+        values[kind] = text
+        if " " in text:
+            values["family" if kind == "name" else "kana_family"] = text.split(" ", 1)[0]
+    return values
+
+
+def name_hashes(ctx: Context, data: DebtorData) -> dict[str, str]:
+    """The blind-index hashes of a debtor's names, by kind."""
+    return {kind: ctx.keys.blind_index(text, f"debtor.{kind}") for kind, text in _name_values(data).items()}
+
+
+def write_name_index(ctx: Context, debtors: Mapping[int, DebtorData]) -> None:
+    """(Re)write the name index rows of these debtors (one DELETE and one executemany per 500)."""
+    table = table_of(DebtorNameIndex)
+    ids = list(debtors)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        ctx.session.execute(sa.delete(table).where(table.c.debtor_id.in_(chunk)))
+        rows = [
+            {"debtor_id": debtor_id, "kind": kind, "hmac": digest}
+            for debtor_id in chunk
+            for kind, digest in name_hashes(ctx, debtors[debtor_id]).items()
+        ]
+        if rows:
+            ctx.session.execute(sa.insert(table), rows)
+
+
+def debtors_without_name_index(ctx: Context, limit: int = 1000) -> list[int]:
+    """Debtors that have no name index row yet (written before the index existed)."""
+    table = table_of(DebtorNameIndex)
+    missing = ~sa.exists().where(table.c.debtor_id == col(Debtor.id))
+    return list(
+        ctx.session.execute(sa.select(col(Debtor.id)).where(missing).order_by(col(Debtor.id)).limit(limit))
+        .scalars()
+        .all()
+    )
+
+
+def index_names_of(ctx: Context, debtor_ids: list[int]) -> int:
+    """Build the name index of these debtors from their stored fields (a machine read, not a view)."""
+    rows = ctx.session.exec(select(Debtor).where(col(Debtor.id).in_(debtor_ids))).all()
+    data: dict[int, DebtorData] = {}
+    for row in rows:
+        assert row.id is not None
+        data[row.id] = DebtorData(
+            ref="",
+            name=ctx.keys.decrypt_field(row.enc_name, _field("name")) or "",
+            kana=ctx.keys.decrypt_field(row.enc_kana, _field("kana")),
+        )
+    write_name_index(ctx, data)
+    return len(data)
+
+
+def find_debtors_by_name(ctx: Context, term: str, *, purpose: str) -> sa.Select[tuple[int]] | None:
+    """The debtors whose full name, kana or family name (of either) equals ``term`` after normalisation, as
+    a subquery of debtor ids (a common family name may match thousands: they are never loaded).
+
+    A name search is a read of personal data: one ``pii.search`` event records who searched, why, which
+    kinds were compared, how many debtors matched and (up to 1,000) which — never the term itself. Roles
+    that may not see names get None (and no search happens).
+    """
+    text = normalise_name(term)
+    if not text or not may_see(ctx, "name"):
+        return None
+    table = table_of(DebtorNameIndex)
+    digests = [ctx.keys.blind_index(text, f"debtor.{kind}") for kind in NAME_KINDS]
+    matching = sa.select(table.c.debtor_id).where(table.c.hmac.in_(digests)).distinct()
+    found = list(ctx.session.execute(matching.order_by(table.c.debtor_id).limit(1001)).scalars())
+    if len(found) > 1000:
+        count = ctx.session.execute(sa.select(sa.func.count()).select_from(matching.subquery())).scalar() or 0
+    else:
+        count = len(found)
+    ctx.record(
+        "pii.search",
+        "debtor",
+        found[0] if count == 1 else None,
+        purpose=purpose,
+        fields=["kana", "name"],
+        matches=count,
+        debtor_ids=found if count <= 1000 else f"{count} debtors",
+    )
+    return matching

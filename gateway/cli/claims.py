@@ -135,3 +135,13 @@ def list_(status: str | None, limit: int, as_json: bool) -> None:
             f"{d['number']:<20} {d['status']:<12} {d['amount']:>10} {d['balance']:>10}" for d in docs
         ),
     )
+
+
+@claims.command("reindex-names")
+@json_option
+@handles_errors
+def reindex_names(as_json: bool) -> None:
+    """Build the name search index (keyed hashes) of debtors that have none, e.g. after upgrading to 0005."""
+    with service_context() as ctx:
+        count = claim_service.reindex_names(ctx)
+    emit({"indexed": count}, as_json, f"{count} debtor(s) indexed")

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 from gateway.models.claims import Claim
 from gateway.models.claims import ClaimAdjustment
 from gateway.models.claims import Debtor
+from gateway.models.claims import DebtorNameIndex
 from gateway.models.claims import PrintBatch
 from gateway.models.claims import PrintBatchItem
 from gateway.models.claims import Slip
@@ -50,6 +51,7 @@ __all__ = [
     "ClaimAdjustment",
     "ClaimStatusLog",
     "Debtor",
+    "DebtorNameIndex",
     "ExceptionAction",
     "FetchedFile",
     "IdempotencyKey",

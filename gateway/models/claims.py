@@ -37,6 +37,18 @@ class Debtor(SQLModel, table=True):
     updated_at: datetime.datetime = created_at_field()
 
 
+class DebtorNameIndex(SQLModel, table=True):
+    """Blind index of a debtor's name: a keyed HMAC of the normalised full name, kana and family names, so
+    staff can find a debtor by name without decrypting every row. Holds no clear text (gateway.pii)."""
+
+    __tablename__ = "debtor_name_index"
+    __table_args__ = (sa.UniqueConstraint("debtor_id", "kind", name="uq_debtor_name_index_kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    debtor_id: int = Field(foreign_key="debtors.id", index=True)
+    kind: str = Field(max_length=16)
+    hmac: str = Field(max_length=64, index=True)
+
+
 class Claim(SQLModel, table=True):
     """A repayment claim (返還金・徴収金) decided by the office. ``id`` doubles as the 9-digit claim serial of
     the payment number, so ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
@@ -97,7 +109,7 @@ class Slip(SQLModel, table=True):
     instalment: int
     reissue_count: int = 0
     amount: int = Field(sa_type=sa.BigInteger)
-    due_date: datetime.date
+    due_date: datetime.date = Field(index=True)
     barcode_expiry: datetime.date
     barcode: str = Field(max_length=44, unique=True)
     status: str = Field(default="issued", max_length=16)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import re
 import unicodedata
@@ -28,6 +29,7 @@ from gateway.context import mutation
 from gateway.errors import Conflict
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.models import AuditEvent
 from gateway.models import Claim
 from gateway.models import ClaimAdjustment
 from gateway.models import Slip
@@ -95,35 +97,71 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def validate_claim(data: ClaimInput, *, line: int | None = None, file: str | None = None) -> ClaimInput:
-    """Check and normalise one claim; raise InvalidInput naming the field."""
+def claim_problems(
+    data: ClaimInput, *, line: int | None = None, file: str | None = None
+) -> tuple[ClaimInput | None, list[InvalidInput]]:
+    """Check and normalise one claim: the clean claim, or every problem found (each naming its field, with a
+    catalogue key for the Japanese text)."""
+    problems: list[InvalidInput] = []
 
-    def bad(fieldname: str, message: str) -> InvalidInput:
-        return InvalidInput(message, file=file, line=line, field=fieldname)
+    def bad(fieldname: str, message: str, key: str, **params: Any) -> None:
+        problems.append(InvalidInput(message, file=file, line=line, field=fieldname, key=key, params=params))
 
     number = _clean(data.number) or ""
     if not _NUMBER.match(number):
-        raise bad("number", f"claim number {number!r} must be 1-32 letters, digits or '-'")
+        bad(
+            "number",
+            f"claim number {number!r} must be 1-32 letters, digits or '-'",
+            "claim.bad_number",
+            value=number[:40],
+        )
     if data.legal_basis not in LEGAL_BASES:
-        raise bad("legal_basis", f"legal basis {data.legal_basis!r} is not one of {', '.join(LEGAL_BASES)}")
+        bad(
+            "legal_basis",
+            f"legal basis {data.legal_basis!r} is not one of {', '.join(LEGAL_BASES)}",
+            "claim.bad_legal_basis",
+            value=str(data.legal_basis)[:40],
+            choices=", ".join(LEGAL_BASES),
+        )
     if not isinstance(data.amount, int) or isinstance(data.amount, bool) or data.amount < 1:
-        raise bad("amount", f"amount must be a whole number of yen of at least 1, got {data.amount!r}")
-    if data.amount > 9_999_999_999:
-        raise bad("amount", f"amount {data.amount} is implausibly large")
+        bad(
+            "amount",
+            f"amount must be a whole number of yen of at least 1, got {data.amount!r}",
+            "claim.bad_amount",
+            value=str(data.amount)[:20],
+        )
+    elif data.amount > 9_999_999_999:
+        bad(
+            "amount",
+            f"amount {data.amount} is implausibly large",
+            "claim.amount_too_large",
+            value=str(data.amount),
+        )
     if not 2000 <= data.fiscal_year <= 2099:
-        raise bad("fiscal_year", f"fiscal year {data.fiscal_year} is outside 2000-2099")
+        bad(
+            "fiscal_year",
+            f"fiscal year {data.fiscal_year} is outside 2000-2099",
+            "claim.bad_fiscal_year",
+            value=str(data.fiscal_year),
+        )
     ref = _clean(data.debtor_ref)
     name = _clean(data.debtor_name)
     if not ref or len(ref) > 64:
-        raise bad("debtor_ref", "debtor reference is required (at most 64 characters)")
+        bad("debtor_ref", "debtor reference is required (at most 64 characters)", "claim.debtor_ref_required")
     if not name or len(name) > 100:
-        raise bad("debtor_name", "debtor name is required (at most 100 characters)")
+        bad("debtor_name", "debtor name is required (at most 100 characters)", "claim.debtor_name_required")
     postal = _clean(data.postal_code)
     if postal is not None:
         m = _POSTAL.match(unicodedata.normalize("NFKC", postal))
         if not m:
-            raise bad("postal_code", f"postal code {postal!r} must be 7 digits (123-4567)")
-        postal = f"{m.group(1)}-{m.group(2)}"
+            bad(
+                "postal_code",
+                f"postal code {postal!r} must be 7 digits (123-4567)",
+                "claim.bad_postal_code",
+                value=postal[:20],
+            )
+        else:
+            postal = f"{m.group(1)}-{m.group(2)}"
     values = {
         "debtor_ref": ref,
         "debtor_name": name,
@@ -134,25 +172,45 @@ def validate_claim(data: ClaimInput, *, line: int | None = None, file: str | Non
     }
     for key, value in values.items():
         if value is not None and is_individual_number(value):
-            raise bad(key, "looks like an individual number (個人番号); the gateway must not store one")
+            bad(
+                key,
+                "looks like an individual number (個人番号); the gateway must not store one",
+                "claim.individual_number",
+            )
     if values["debtor_address"] is not None and len(values["debtor_address"] or "") > 200:
-        raise bad("debtor_address", "address is longer than 200 characters")
-    return ClaimInput(
-        number=number,
-        legal_basis=data.legal_basis,
-        amount=data.amount,
-        fiscal_year=data.fiscal_year,
-        postal_code=postal,
-        decided_on=data.decided_on,
-        assessment_date=data.assessment_date,
-        **values,  # type: ignore[arg-type]
+        bad("debtor_address", "address is longer than 200 characters", "claim.address_too_long")
+    if problems:
+        return None, problems
+    return (
+        ClaimInput(
+            number=number,
+            legal_basis=data.legal_basis,
+            amount=data.amount,
+            fiscal_year=data.fiscal_year,
+            postal_code=postal,
+            decided_on=data.decided_on,
+            assessment_date=data.assessment_date,
+            **values,  # type: ignore[arg-type]
+        ),
+        [],
     )
+
+
+def validate_claim(data: ClaimInput, *, line: int | None = None, file: str | None = None) -> ClaimInput:
+    """Check and normalise one claim; raise InvalidInput naming the (first bad) field."""
+    clean, problems = claim_problems(data, line=line, file=file)
+    if problems:
+        raise problems[0]
+    assert clean is not None
+    return clean
 
 
 def get_claim(ctx: Context, number: str) -> Claim:
     claim = ctx.session.exec(select(Claim).where(Claim.number == number)).first()
     if claim is None:
-        raise NotFound(f"claim {number} not found", field="number")
+        raise NotFound(
+            f"claim {number} not found", field="number", key="claim.not_found", params={"number": number}
+        )
     return claim
 
 
@@ -187,7 +245,12 @@ def create_claim(ctx: Context, data: ClaimInput) -> Claim:
     """Record a decided claim. A claim number already in use is a conflict."""
     data = validate_claim(data)
     if ctx.session.exec(select(Claim.id).where(Claim.number == data.number)).first() is not None:
-        raise Conflict(f"claim {data.number} already exists", field="number")
+        raise Conflict(
+            f"claim {data.number} already exists",
+            field="number",
+            key="claim.exists",
+            params={"number": data.number},
+        )
     return _new_claim(ctx, data)
 
 
@@ -248,86 +311,185 @@ def _decode(raw: bytes, file: str) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput("file is neither UTF-8 nor Shift_JIS (cp932)", file=file, line=1)
+    raise InvalidInput(
+        "file is neither UTF-8 nor Shift_JIS (cp932)",
+        file=file,
+        line=1,
+        field="encoding",
+        key="import.encoding",
+    )
 
 
 def _parse_date(value: str | None, column: str, line: int, file: str) -> datetime.date | None:
-    if not value:
+    if not value or not value.strip():
         return None
     try:
-        text = unicodedata.normalize("NFKC", value).replace("/", "-")
+        text = unicodedata.normalize("NFKC", value).strip().replace("/", "-")
         return datetime.date.fromisoformat(text)
     except ValueError as ex:
         raise InvalidInput(
-            f"{value!r} is not a date (YYYY-MM-DD)", file=file, line=line, field=column
+            f"{value!r} is not a date (YYYY-MM-DD)",
+            file=file,
+            line=line,
+            field=column,
+            key="import.not_a_date",
+            params={"value": value.strip()[:20]},
         ) from ex
 
 
 def _parse_int(value: str | None, column: str, line: int, file: str) -> int:
     text = unicodedata.normalize("NFKC", value or "").replace(",", "").strip()
+    if not text:
+        raise InvalidInput(f"{column} is empty", file=file, line=line, field=column, key="import.required")
     if not re.fullmatch(r"\d+", text):
-        raise InvalidInput(f"{value!r} is not a whole number", file=file, line=line, field=column)
+        raise InvalidInput(
+            f"{value!r} is not a whole number",
+            file=file,
+            line=line,
+            field=column,
+            key="import.not_a_number",
+            params={"value": (value or "").strip()[:20]},
+        )
     return int(text)
 
 
-def _check_header(header: list[str], file: str) -> list[str]:
+def _header_problems(header: list[str], file: str) -> tuple[list[str], list[InvalidInput]]:
+    """The normalised column names and every problem of the header line."""
     columns = [unicodedata.normalize("NFKC", h).strip().lower() for h in header]
+    problems: list[InvalidInput] = []
+    forbidden: set[str] = set()
     for column in columns:
         for what, words in FORBIDDEN_COLUMN_WORDS.items():
-            if any(w in column for w in words):
-                raise InvalidInput(
-                    f"column {column!r} carries {what}; the gateway must not receive it",
-                    file=file,
-                    line=1,
-                    field=column,
+            if column not in forbidden and any(w in column for w in words):
+                forbidden.add(column)
+                problems.append(
+                    InvalidInput(
+                        f"column {column!r} carries {what}; the gateway must not receive it",
+                        file=file,
+                        line=1,
+                        field=column,
+                        key="import.individual_number_column"
+                        if what == "individual number"
+                        else "import.case_data_column",
+                        params={"column": column[:40]},
+                    )
                 )
-    unknown = [c for c in columns if c not in IMPORT_COLUMNS]
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS and c not in forbidden]
     if unknown:
-        raise InvalidInput(
-            f"unknown column(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(IMPORT_COLUMNS)}",
-            file=file,
-            line=1,
-            field=unknown[0],
+        problems.append(
+            InvalidInput(
+                f"unknown column(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(IMPORT_COLUMNS)}",
+                file=file,
+                line=1,
+                field=unknown[0],
+                key="import.unknown_columns",
+                params={"columns": "、".join(f"「{c[:40]}」" for c in unknown)},
+            )
         )
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise InvalidInput(f"missing column(s) {', '.join(missing)}", file=file, line=1, field=missing[0])
+    for missing in [c for c in REQUIRED_COLUMNS if c not in columns]:
+        problems.append(
+            InvalidInput(
+                f"missing column(s) {missing}",
+                file=file,
+                line=1,
+                field=missing,
+                key="import.missing_column",
+                params={"column": missing},
+            )
+        )
     if len(set(columns)) != len(columns):
-        raise InvalidInput("a column appears twice", file=file, line=1)
+        problems.append(
+            InvalidInput("a column appears twice", file=file, line=1, key="import.repeated_column")
+        )
+    return columns, problems
+
+
+def _check_header(header: list[str], file: str) -> list[str]:
+    columns, problems = _header_problems(header, file)
+    if problems:
+        raise problems[0]
     return columns
 
 
-def read_claims_csv(raw: bytes, file: str) -> Iterator[tuple[int, ClaimInput]]:
-    """Yield (line, validated claim) for each row; raise InvalidInput on the first bad cell."""
+def _claim_rows(raw: bytes, file: str) -> Iterator[tuple[int, ClaimInput | None, list[InvalidInput]]]:
+    """(line, clean claim or None, problems) for each row; header problems come first, as line 1."""
     reader = csv.reader(io.StringIO(_decode(raw, file), newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        raise InvalidInput("file is empty", file=file, line=1) from None
-    columns = _check_header(header, file)
+        raise InvalidInput("file is empty", file=file, line=1, key="import.empty") from None
+    columns, problems = _header_problems(header, file)
+    if problems:
+        yield 1, None, problems
+        return
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(columns):
-            raise InvalidInput(f"row has {len(row)} columns, header has {len(columns)}", file=file, line=line)
-        values = dict(zip(columns, row, strict=True))
-        claim = ClaimInput(
-            number=values["number"],
-            legal_basis=values["legal_basis"].strip(),
-            amount=_parse_int(values["amount"], "amount", line, file),
-            fiscal_year=_parse_int(values["fiscal_year"], "fiscal_year", line, file),
-            debtor_ref=values["debtor_ref"],
-            debtor_name=values["debtor_name"],
-            debtor_kana=values.get("debtor_kana"),
-            postal_code=values.get("postal_code"),
-            debtor_address=values.get("debtor_address"),
-            decided_on=_parse_date(values.get("decided_on"), "decided_on", line, file),
-            assessment_number=values.get("assessment_number"),
-            assessment_date=_parse_date(values.get("assessment_date"), "assessment_date", line, file),
-            revenue_item=values.get("revenue_item"),
-        )
-        yield line, validate_claim(claim, line=line, file=file)
+            yield (
+                line,
+                None,
+                [
+                    InvalidInput(
+                        f"row has {len(row)} columns, header has {len(columns)}",
+                        file=file,
+                        line=line,
+                        key="import.column_count",
+                        params={"count": len(row), "header": len(columns)},
+                    )
+                ],
+            )
+            continue
+        yield line, *_row_claim(dict(zip(columns, row, strict=True)), line, file)
+
+
+def _row_claim(values: dict[str, str], line: int, file: str) -> tuple[ClaimInput | None, list[InvalidInput]]:
+    errors: list[InvalidInput] = []
+
+    def number(column: str) -> int:
+        try:
+            return _parse_int(values.get(column), column, line, file)
+        except InvalidInput as ex:
+            errors.append(ex)
+            return 0
+
+    def day(column: str) -> datetime.date | None:
+        try:
+            return _parse_date(values.get(column), column, line, file)
+        except InvalidInput as ex:
+            errors.append(ex)
+            return None
+
+    claim = ClaimInput(
+        number=values["number"],
+        legal_basis=values["legal_basis"].strip(),
+        amount=number("amount"),
+        fiscal_year=number("fiscal_year"),
+        debtor_ref=values["debtor_ref"],
+        debtor_name=values["debtor_name"],
+        debtor_kana=values.get("debtor_kana"),
+        postal_code=values.get("postal_code"),
+        debtor_address=values.get("debtor_address"),
+        decided_on=day("decided_on"),
+        assessment_number=values.get("assessment_number"),
+        assessment_date=day("assessment_date"),
+        revenue_item=values.get("revenue_item"),
+    )
+    clean, more = claim_problems(claim, line=line, file=file)
+    # A cell that did not parse is reported once, not again by the checks of its parsed stand-in.
+    parsed_bad = {e.field for e in errors}
+    errors += [p for p in more if p.field not in parsed_bad]
+    return (clean if not errors else None), errors
+
+
+def read_claims_csv(raw: bytes, file: str) -> Iterator[tuple[int, ClaimInput]]:
+    """Yield (line, validated claim) for each row; raise InvalidInput on the first bad cell."""
+    for line, claim, problems in _claim_rows(raw, file):
+        if problems:
+            raise problems[0]
+        assert claim is not None
+        yield line, claim
 
 
 def _same_claim(claim: Claim, data: ClaimInput) -> bool:
@@ -356,9 +518,7 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
     rows: list[tuple[int, ClaimInput]] = []
     for line, data in read_claims_csv(raw, name):
         if data.number in seen:
-            raise InvalidInput(
-                f"claim {data.number} repeats line {seen[data.number]}", file=name, line=line, field="number"
-            )
+            raise _repeated(data.number, seen[data.number], name, line)
         seen[data.number] = line
         rows.append((line, data))
     result.rows = len(rows)
@@ -373,14 +533,7 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
         elif _same_claim(claim, data) and claim.debtor_id == debtor_ids.get(data.debtor_ref):
             result.unchanged += 1
         else:
-            errors.append(
-                InvalidInput(
-                    f"claim {data.number} exists with other content; use `claims adjust` to change it",
-                    file=name,
-                    line=line,
-                    field="number",
-                )
-            )
+            errors.append(_exists_differs(data.number, name, line))
     if errors:
         first = errors[0]
         raise InvalidInput(
@@ -426,7 +579,128 @@ def import_claims(ctx: Context, raw: bytes, file: str) -> ImportResult:
     ctx.record(
         "claims.import", "file", name, rows=result.rows, created=result.created, unchanged=result.unchanged
     )
+    ctx.record("claims.import_file", "claims_file", file_sha256(raw), file=name, rows=result.rows)
     return result
+
+
+def _repeated(number: str, first: int, file: str, line: int) -> InvalidInput:
+    return InvalidInput(
+        f"claim {number} repeats line {first}",
+        file=file,
+        line=line,
+        field="number",
+        key="import.repeated_number",
+        params={"number": number, "first": first},
+    )
+
+
+def _exists_differs(number: str, file: str, line: int) -> InvalidInput:
+    return InvalidInput(
+        f"claim {number} exists with other content; use `claims adjust` to change it",
+        file=file,
+        line=line,
+        field="number",
+        key="import.exists_differs",
+        params={"number": number},
+    )
+
+
+def file_sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def imported_before(ctx: Context, sha256: str) -> AuditEvent | None:
+    """The audit event of an earlier import of exactly this file (by its SHA-256), if any."""
+    return ctx.session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "claims.import_file", AuditEvent.target_id == sha256)
+        .order_by(col(AuditEvent.id))
+    ).first()
+
+
+#: How many errors a preview lists (a file with more is wrong as a whole; the count says how many).
+PREVIEW_ERRORS = 1000
+
+
+@dataclass
+class ImportPreview:
+    """What importing a file would do, computed without writing anything (the staff page's preview)."""
+
+    file: str
+    sha256: str
+    rows: int = 0
+    new: int = 0
+    unchanged: int = 0
+    new_amount: int = 0
+    sample: list[ClaimInput] = field(default_factory=list)
+    errors: list[InvalidInput] = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+
+def preview_import(ctx: Context, raw: bytes, file: str, *, sample: int = 5) -> ImportPreview:
+    """Check a claims CSV as :func:`import_claims` would, collecting every error by row and column."""
+    name = Path(file).name
+    out = ImportPreview(file=name, sha256=file_sha256(raw))
+
+    def problem(ex: InvalidInput) -> None:
+        out.error_count += 1
+        if len(out.errors) < PREVIEW_ERRORS:
+            out.errors.append(ex)
+
+    seen: dict[str, int] = {}
+    rows: list[tuple[int, ClaimInput]] = []
+    try:
+        for line, data, problems in _claim_rows(raw, name):
+            for ex in problems:
+                problem(ex)
+            if data is None:
+                continue
+            if data.number in seen:
+                problem(_repeated(data.number, seen[data.number], name, line))
+                continue
+            seen[data.number] = line
+            rows.append((line, data))
+    except InvalidInput as ex:  # undecodable or empty: nothing else can be said
+        problem(ex)
+        return out
+    existing = _existing_claims(ctx, [d.number for _, d in rows])
+    debtor_ids = _debtor_ids(ctx, [d.debtor_ref for _, d in rows if d.number in existing])
+    for line, data in rows:
+        claim = existing.get(data.number)
+        if claim is None:
+            out.new += 1
+            out.new_amount += data.amount
+            if len(out.sample) < sample:
+                out.sample.append(data)
+        elif _same_claim(claim, data) and claim.debtor_id == debtor_ids.get(data.debtor_ref):
+            out.unchanged += 1
+        else:
+            problem(_exists_differs(data.number, name, line))
+    out.errors.sort(
+        key=lambda e: (e.line or 0, IMPORT_COLUMNS.index(e.field) if e.field in IMPORT_COLUMNS else 99)
+    )
+    out.rows = len({e.line for e in out.errors if e.line and e.line > 1} | {line for line, _ in rows})
+    return out
+
+
+@mutation("debtor.reindex_names")
+def reindex_names(ctx: Context, *, batch: int = 1000) -> int:
+    """Build the name blind index of every debtor that has none (debtors written before it existed).
+
+    Needs the data key (it decrypts names in the process, a machine read logged as one event, not a view).
+    Returns how many debtors were indexed.
+    """
+    done = 0
+    while ids := pii.debtors_without_name_index(ctx, batch):
+        done += pii.index_names_of(ctx, ids)
+        if len(ids) < batch:
+            break
+    ctx.record("debtor.reindex_names", "debtor", None, debtors=done)
+    return done
 
 
 def _existing_claims(ctx: Context, numbers: list[str]) -> dict[str, Claim]:
@@ -466,13 +740,29 @@ def adjust_claim(
     below what was paid shows a refund due."""
     claim = get_claim(ctx, number)
     if claim.status in CLOSED_STATUSES:
-        raise Conflict(f"claim {number} is {claim.status}; a closed claim is not adjusted", field="number")
+        raise Conflict(
+            f"claim {number} is {claim.status}; a closed claim is not adjusted",
+            field="number",
+            key="claim.closed_no_change",
+        )
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise InvalidInput(f"amount must be a whole number of yen, got {amount!r}", field="amount")
+        raise InvalidInput(
+            f"amount must be a whole number of yen, got {amount!r}",
+            field="amount",
+            key="form.not_a_number",
+            params={"field": "amount", "value": str(amount)[:20]},
+        )
     if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", field="reason")
+        raise InvalidInput(
+            "a reason is required", field="reason", key="form.required", params={"field": "reason"}
+        )
     if amount == claim.amount:
-        raise InvalidInput(f"claim {number} already has amount {amount}", field="amount")
+        raise InvalidInput(
+            f"claim {number} already has amount {amount}",
+            field="amount",
+            key="claim.same_amount",
+            params={"amount": f"{amount:,}"},
+        )
     live = balances.balance(ctx, claim)
     if (
         amount < claim.amount
@@ -484,6 +774,8 @@ def adjust_claim(
             f"live slips cover {live.live_slip_amount} yen; void them before reducing the claim to {amount}",
             field="amount",
             details={"live_slips": _live_slip_numbers(ctx, claim)},
+            key="claim.live_slips_above",
+            params={"amount": f"{live.live_slip_amount:,}"},
         )
     ctx.session.add(
         ClaimAdjustment(
@@ -517,12 +809,21 @@ def close_claim(ctx: Context, number: str, status: str, decided_on: datetime.dat
     """Record a decision taken elsewhere (write-off, extinction, cancellation). Live slips are voided so no
     one is asked to pay a closed claim; money that still arrives is kept and shows up in reconciliation."""
     if status not in CLOSED_STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(CLOSED_STATUSES)}", field="status")
+        raise InvalidInput(
+            f"status must be one of {', '.join(CLOSED_STATUSES)}",
+            field="status",
+            key="form.choose",
+            params={"field": "status"},
+        )
     if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", field="reason")
+        raise InvalidInput(
+            "a reason is required", field="reason", key="form.required", params={"field": "reason"}
+        )
     claim = get_claim(ctx, number)
     if claim.status in CLOSED_STATUSES:
-        raise Conflict(f"claim {number} is already {claim.status}", field="number")
+        raise Conflict(
+            f"claim {number} is already {claim.status}", field="number", key="claim.closed_no_change"
+        )
     for slip in ctx.session.exec(select(Slip).where(Slip.claim_id == claim.id, Slip.status == "issued")):
         slip.status = "void"
         slip.void_reason = f"claim {status}: {reason.strip()}"
@@ -616,3 +917,140 @@ def list_claims(
 
 def claims_for(ctx: Context, numbers: Iterable[str]) -> list[Claim]:
     return list(_existing_claims(ctx, list(numbers)).values())
+
+
+# -- the staff search
+
+
+@dataclass(frozen=True)
+class ClaimQuery:
+    """What the claims list is filtered by. ``q`` is one search box: a claim number (or its beginning), a
+    debtor reference, a payment number (16 digits), a slip number (payment number-reissue), a barcode
+    (44 digits), or a debtor's full name, kana or family name (blind index; only for roles that see names)."""
+
+    q: str = ""
+    status: str | None = None
+    fiscal_year: int | None = None
+    due_from: datetime.date | None = None
+    due_to: datetime.date | None = None
+
+
+@dataclass
+class ClaimPage:
+    """One page of the list: rows, the total, the 1-based position of the first row and the cursors."""
+
+    rows: list[tuple[Claim, balances.Balance]]
+    total: int
+    first: int
+    previous: str | None
+    next: str | None
+    name_searched: bool = False
+
+
+_CODE_LIKE = re.compile(r"^[0-9A-Za-z-]*[0-9][0-9A-Za-z-]*$")
+
+
+def _search_conditions(ctx: Context, query: ClaimQuery) -> tuple[list[Any], bool]:
+    from gateway.models import Debtor
+
+    conditions: list[Any] = []
+    name_searched = False
+    term = unicodedata.normalize("NFKC", query.q or "").strip()
+    if term:
+        anyof: list[Any] = []
+        if _NUMBER.match(term):
+            # A prefix: a range on the unique index (SQLite compares bytes); LIKE elsewhere, where the
+            # collation may order '-' unexpectedly.
+            if ctx.settings.is_sqlite:
+                anyof.append(sa.and_(col(Claim.number) >= term, col(Claim.number) < term + "\U0010ffff"))
+            else:
+                anyof.append(col(Claim.number).like(f"{term}%"))
+        slip_match = re.fullmatch(r"(\d{16})(?:-(\d))?", term)
+        if slip_match:
+            anyof.append(
+                col(Claim.id).in_(
+                    sa.select(col(Slip.claim_id)).where(col(Slip.payment_number) == slip_match.group(1))
+                )
+            )
+        if re.fullmatch(r"\d{44}", term):
+            anyof.append(col(Claim.id).in_(sa.select(col(Slip.claim_id)).where(col(Slip.barcode) == term)))
+        if len(term) <= 64:
+            by_ref = sa.select(col(Debtor.id)).where(col(Debtor.ref_index) == pii.ref_index(ctx, term))
+            anyof.append(col(Claim.debtor_id).in_(by_ref))
+        if not _CODE_LIKE.match(term) and pii.may_see(ctx, "name") and len(term) <= 100:
+            ensure_name_index(ctx)
+            name_searched = True
+            by_name = pii.find_debtors_by_name(ctx, term, purpose="claims.search")
+            if by_name is not None:
+                anyof.append(col(Claim.debtor_id).in_(by_name))
+        conditions.append(sa.or_(*anyof) if anyof else sa.false())
+    if query.status:
+        conditions.append(col(Claim.status) == query.status)
+    if query.fiscal_year:
+        conditions.append(col(Claim.fiscal_year) == query.fiscal_year)
+    if query.due_from or query.due_to:
+        due = sa.select(col(Slip.claim_id)).where(col(Slip.status) == "issued")
+        if query.due_from:
+            due = due.where(col(Slip.due_date) >= query.due_from)
+        if query.due_to:
+            due = due.where(col(Slip.due_date) <= query.due_to)
+        conditions.append(col(Claim.id).in_(due))
+    return conditions, name_searched
+
+
+def search_claims(
+    ctx: Context,
+    query: ClaimQuery,
+    *,
+    limit: int = 50,
+    after: str | None = None,
+    before: str | None = None,
+) -> ClaimPage:
+    """One page of claims by number, keyset-paginated both ways (``after``/``before`` a claim number), with
+    the total and the position (two COUNTs on indexed columns, never an OFFSET)."""
+    conditions, name_searched = _search_conditions(ctx, query)
+    page = select(Claim).where(*conditions).limit(limit)
+    if before:
+        page = page.where(col(Claim.number) < before).order_by(col(Claim.number).desc())
+    else:
+        if after:
+            page = page.where(col(Claim.number) > after)
+        page = page.order_by(col(Claim.number))
+    rows = list(ctx.session.exec(page).all())
+    if before:
+        rows.reverse()
+    total = (
+        ctx.session.execute(sa.select(sa.func.count()).select_from(Claim).where(*conditions)).scalar() or 0
+    )
+    first = 1
+    if rows:
+        ahead = (
+            sa.select(sa.func.count())
+            .select_from(Claim)
+            .where(*conditions, col(Claim.number) < rows[0].number)
+        )
+        first = (ctx.session.execute(ahead).scalar() or 0) + 1
+    bals = balances.balances(ctx, rows)
+    return ClaimPage(
+        rows=[(c, bals[c.id]) for c in rows if c.id is not None],
+        total=total,
+        first=first,
+        previous=rows[0].number if rows and first > 1 else None,
+        next=rows[-1].number if rows and first + len(rows) - 1 < total else None,
+        name_searched=name_searched,
+    )
+
+
+#: Databases whose name index this process found complete (every later debtor write indexes itself).
+_NAME_INDEX_COMPLETE: set[str] = set()
+
+
+def ensure_name_index(ctx: Context) -> None:
+    """Index the names of debtors written before the name index existed (once, on the first name search
+    after an upgrade; ``gateway claims reindex-names`` does it ahead of time). Checked once per process."""
+    url = ctx.settings.database_url
+    if url in _NAME_INDEX_COMPLETE:
+        return
+    if pii.debtors_without_name_index(ctx, 1):
+        reindex_names(ctx)
+    _NAME_INDEX_COMPLETE.add(url)

@@ -52,11 +52,22 @@ class Plan:
             self.same_due_date
         )
         if chosen > 1:
-            raise InvalidInput("choose one of instalments, monthly amount or same due date", field="plan")
+            raise InvalidInput(
+                "choose one of instalments, monthly amount or same due date",
+                field="plan",
+                key="slip.one_plan",
+            )
         if self.instalments is not None and not 1 <= self.instalments <= MAX_INSTALMENT:
-            raise InvalidInput(f"instalments must be 1 … {MAX_INSTALMENT}", field="instalments")
+            raise InvalidInput(
+                f"instalments must be 1 … {MAX_INSTALMENT}",
+                field="instalments",
+                key="slip.bad_instalments",
+                params={"max": MAX_INSTALMENT},
+            )
         if self.monthly_amount is not None and self.monthly_amount < 1:
-            raise InvalidInput("monthly amount must be at least 1 yen", field="monthly_amount")
+            raise InvalidInput(
+                "monthly amount must be at least 1 yen", field="monthly_amount", key="slip.bad_monthly_amount"
+            )
 
 
 def smallest_fitting_k(amount: int, cap: int) -> int:
@@ -105,13 +116,20 @@ def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> li
     plan.check()
     first = plan.first_due_date or default_due_date(today)
     if first < today:
-        raise InvalidInput(f"first due date {first} is in the past", field="first_due_date")
+        raise InvalidInput(
+            f"first due date {first} is in the past",
+            field="first_due_date",
+            key="slip.due_in_past",
+            params={"field": "first_due_date"},
+        )
     if plan.instalments:
         amounts = equal_split(uncovered, plan.instalments)
         if plan.instalments > uncovered:
             raise InvalidInput(
                 f"{plan.instalments} instalments of {uncovered} yen would include empty slips",
                 field="instalments",
+                key="slip.too_many_instalments",
+                params={"count": plan.instalments, "amount": f"{uncovered:,}"},
             )
         dates = cal.monthly_due_dates(first, len(amounts))
     elif plan.monthly_amount:
@@ -119,6 +137,8 @@ def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> li
             raise InvalidInput(
                 f"monthly amount {plan.monthly_amount} is above the slip cap of {cap} yen",
                 field="monthly_amount",
+                key="slip.monthly_above_cap",
+                params={"cap": f"{cap:,}"},
             )
         amounts = monthly_split(uncovered, plan.monthly_amount)
         dates = cal.monthly_due_dates(first, len(amounts))
@@ -129,7 +149,12 @@ def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> li
         amounts = [uncovered]
         dates = [cal.next_office_day(first)]
     if len(amounts) > MAX_INSTALMENT:
-        raise InvalidInput(f"the plan needs {len(amounts)} slips, at most {MAX_INSTALMENT}", field="plan")
+        raise InvalidInput(
+            f"the plan needs {len(amounts)} slips, at most {MAX_INSTALMENT}",
+            field="plan",
+            key="slip.plan_too_long",
+            params={"count": len(amounts), "max": MAX_INSTALMENT},
+        )
     if max(amounts) > cap:
         k = smallest_fitting_k(uncovered, cap)
         raise InvalidInput(
@@ -137,6 +162,8 @@ def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> li
             f"(--instalments {k} or --same-due-date)",
             field="amount",
             details={"cap": cap, "smallest_k": k, "amount": uncovered},
+            key="slip.above_cap",
+            params={"cap": f"{cap:,}", "k": k},
         )
     return list(zip(amounts, dates, strict=True))
 
@@ -204,7 +231,11 @@ def _make_slip(
 def _open_claim(ctx: Context, number: str) -> Claim:
     claim = get_claim(ctx, number)
     if claim.status in CLOSED_STATUSES:
-        raise Conflict(f"claim {number} is {claim.status}; no slip is issued for it", field="number")
+        raise Conflict(
+            f"claim {number} is {claim.status}; no slip is issued for it",
+            field="number",
+            key="slip.claim_closed",
+        )
     return claim
 
 
@@ -223,6 +254,7 @@ def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> li
             f"nothing to issue: {why} the balance of claim {claim_number} ({bal.balance} yen)",
             field="number",
             details={"live_slips": live, "balance": bal.balance, "pending_amount": bal.pending_amount},
+            key="slip.covered" if live else "slip.paid_covers",
         )
     parts = plan_slips(bal.uncovered_amount, plan, ctx.settings.slip_amount_cap, ctx.today())
     last = ctx.session.execute(
@@ -231,7 +263,9 @@ def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> li
     start = (last or 0) + 1
     if start + len(parts) - 1 > MAX_INSTALMENT:
         raise Conflict(
-            f"claim {claim_number} has used its {MAX_INSTALMENT} instalment numbers", field="number"
+            f"claim {claim_number} has used its {MAX_INSTALMENT} instalment numbers",
+            field="number",
+            key="slip.instalments_used",
         )
     slips = [
         _make_slip(ctx, claim, instalment=start + i, amount=amount, due=due)
@@ -262,7 +296,10 @@ def parse_slip_number(slip_number: str) -> tuple[str, int]:
     payment_number, sep, reissue = slip_number.strip().partition("-")
     if not sep or len(payment_number) != 16 or not payment_number.isdigit() or not reissue.isdigit():
         raise InvalidInput(
-            f"slip number {slip_number!r} must look like 2600000123400300-0", field="slip_number"
+            f"slip number {slip_number!r} must look like 2600000123400300-0",
+            field="slip_number",
+            key="slip.not_found",
+            params={"slip_number": slip_number[:40]},
         )
     return payment_number, int(reissue)
 
@@ -273,7 +310,12 @@ def get_slip(ctx: Context, slip_number: str) -> Slip:
         select(Slip).where(Slip.payment_number == payment_number, Slip.reissue_count == reissue)
     ).first()
     if slip is None:
-        raise NotFound(f"slip {slip_number} not found", field="slip_number")
+        raise NotFound(
+            f"slip {slip_number} not found",
+            field="slip_number",
+            key="slip.not_found",
+            params={"slip_number": slip_number},
+        )
     return slip
 
 
@@ -283,24 +325,39 @@ def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None 
     old = get_slip(ctx, slip_number)
     if old.status != "issued":
         raise Conflict(
-            f"slip {slip_number} is {old.status}; only a live slip is reissued", field="slip_number"
+            f"slip {slip_number} is {old.status}; only a live slip is reissued",
+            field="slip_number",
+            key="slip.not_live",
         )
     if old.reissue_count >= MAX_REISSUE:
-        raise Conflict(f"slip {slip_number} was reissued {MAX_REISSUE} times already", field="slip_number")
+        raise Conflict(
+            f"slip {slip_number} was reissued {MAX_REISSUE} times already",
+            field="slip_number",
+            key="slip.reissue_limit",
+            params={"max": MAX_REISSUE},
+        )
     claim = ctx.session.get(Claim, old.claim_id)
     assert claim is not None
     if claim.status in CLOSED_STATUSES:
-        raise Conflict(f"claim {claim.number} is {claim.status}", field="slip_number")
+        raise Conflict(
+            f"claim {claim.number} is {claim.status}", field="slip_number", key="slip.claim_closed"
+        )
     from gateway.services import ledger
 
     if ledger.has_open_payment(ctx, old.payment_number):
         raise Conflict(
             f"a payment for slip {slip_number} is pending or confirmed; it is not reissued",
             field="slip_number",
+            key="slip.payment_pending",
         )
     due = cal.next_office_day(due_date) if due_date else default_due_date(ctx.today())
     if due < ctx.today():
-        raise InvalidInput(f"due date {due} is in the past", field="due_date")
+        raise InvalidInput(
+            f"due date {due} is in the past",
+            field="due_date",
+            key="slip.due_in_past",
+            params={"field": "due_date"},
+        )
     old.status = "superseded"
     old.status_changed_at = ctx.now()
     ctx.session.add(old)
@@ -322,11 +379,15 @@ def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None 
 def void_slip(ctx: Context, slip_number: str, reason: str) -> Slip:
     """Void a live slip; a payment that still arrives on it is raised as ``paid_void_slip``."""
     if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", field="reason")
+        raise InvalidInput(
+            "a reason is required", field="reason", key="form.required", params={"field": "reason"}
+        )
     slip = get_slip(ctx, slip_number)
     if slip.status != "issued":
         raise Conflict(
-            f"slip {slip_number} is {slip.status}; only a live slip is voided", field="slip_number"
+            f"slip {slip_number} is {slip.status}; only a live slip is voided",
+            field="slip_number",
+            key="slip.not_live",
         )
     slip.status = "void"
     slip.void_reason = reason.strip()
@@ -382,3 +443,65 @@ def slip_for_payer(ctx: Context, token: str) -> Slip | None:
     if ledger.has_open_payment(ctx, slip.payment_number):
         return None
     return slip
+
+
+# -- what the staff pages show
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    """What issuing would create, computed without creating anything."""
+
+    balance: int
+    live_slip_amount: int
+    uncovered: int
+    parts: list[tuple[int, datetime.date]]
+
+    @property
+    def total(self) -> int:
+        return sum(amount for amount, _ in self.parts)
+
+
+def preview_issue(ctx: Context, claim_number: str, plan: Plan | None) -> IssuePreview:
+    """The plan :func:`issue_slips` would follow now (``plan`` None: only the balances, no plan)."""
+    claim = _open_claim(ctx, claim_number)
+    bal = balances.balance(ctx, claim)
+    parts: list[tuple[int, datetime.date]] = []
+    if plan is not None and bal.uncovered_amount > 0:
+        parts = plan_slips(bal.uncovered_amount, plan, ctx.settings.slip_amount_cap, ctx.today())
+    return IssuePreview(bal.balance, bal.live_slip_amount, bal.uncovered_amount, parts)
+
+
+def mailing_dates(ctx: Context, slip_ids: list[int]) -> dict[int, datetime.date]:
+    """The latest recorded mailing date of each slip that went out in a print batch."""
+    from gateway.models import PrintBatch
+    from gateway.models import PrintBatchItem
+
+    out: dict[int, datetime.date] = {}
+    for start in range(0, len(slip_ids), 500):
+        chunk = slip_ids[start : start + 500]
+        rows = ctx.session.execute(
+            sa.select(col(PrintBatchItem.slip_id), sa.func.max(col(PrintBatch.mailed_on)))
+            .join(PrintBatch, col(PrintBatch.id) == col(PrintBatchItem.batch_id))
+            .where(
+                col(PrintBatchItem.slip_id).in_(chunk),
+                col(PrintBatchItem.skipped_reason).is_(None),
+                col(PrintBatch.mailed_on).is_not(None),
+            )
+            .group_by(col(PrintBatchItem.slip_id))
+        ).all()
+        out.update({slip_id: mailed for slip_id, mailed in rows})
+    return out
+
+
+def status_events(ctx: Context, slip_number: str) -> list[Any]:
+    """The audit events of this slip (issue, void, reissue …), oldest first: who did what, when."""
+    from gateway.models import AuditEvent
+
+    return list(
+        ctx.session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.target_type == "slip", AuditEvent.target_id == slip_number)
+            .order_by(col(AuditEvent.id))
+        ).all()
+    )

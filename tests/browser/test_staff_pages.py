@@ -78,9 +78,11 @@ def test_issuing_from_the_page(chromium, live_server, data):
     _open_claim(page, live_server, "R08-00002")
     page.check("input[value=instalments]")
     page.fill("input[name=instalments]", "2")
-    # The form posts and is redirected back to the same URL, so wait for the
-    # flash message of the new page rather than reading the page mid-navigation.
-    page.click("button:has-text('発行')")
+    # First the preview of the plan, then the issue; wait for each page's text rather than reading the page
+    # mid-navigation.
+    page.click("button:has-text('発行内容を確認する')")
+    expect(page.locator("body")).to_contain_text("発行する納付書(まだ発行していません)")
+    page.click("button:has-text('枚発行する')")
     expect(page.locator("body")).to_contain_text("2 件の納付書を発行しました")
-    expect(page.locator("table").nth(0).locator("tbody tr")).to_have_count(2)
+    expect(page.locator("table.slips tbody tr")).to_have_count(2)
     context.close()
