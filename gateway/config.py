@@ -79,6 +79,8 @@ class Settings:
     archive_dir: str = ""
     """Default ``<instance_dir>/archive``."""
     unconfirmed_days: int = 14
+    print_batch_days: int = 14
+    """Days after its creation a print batch stays visible and downloadable for the print contractor."""
     fetch_sources: str = ""
     """Path of a JSON file describing HTTPS sources for ``settlements fetch`` (see docs/fetch.md)."""
     scheduler: bool = True
@@ -105,6 +107,7 @@ _CASTS: dict[str, Any] = {
     "barcode_grace_days": int,
     "stamp_flag": int,
     "unconfirmed_days": int,
+    "print_batch_days": int,
     "barcode_module_width_mm": float,
     "barcode_bar_height_mm": float,
     "scheduler": _bool,
@@ -166,6 +169,8 @@ def _check(s: Settings) -> Settings:
         )
     if s.unconfirmed_days < 1:
         raise ConfigError("GATEWAY_UNCONFIRMED_DAYS must be at least 1")
+    if s.print_batch_days < 1:
+        raise ConfigError("GATEWAY_PRINT_BATCH_DAYS must be at least 1")
     return s
 
 

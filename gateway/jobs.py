@@ -300,3 +300,23 @@ def start(runtime: Runtime) -> BackgroundScheduler:
 def _load_job_modules() -> None:
     """Import the modules that register jobs."""
     from gateway.services import jobdefs  # noqa: F401
+
+
+def job_names() -> list[str]:
+    """The registered jobs, in the order they were declared."""
+    _load_job_modules()
+    return list(JOBS)
+
+
+def latest_runs(session: Any, job: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The latest run of ``job`` and its latest failed (or abandoned) run, as mappings of ``job_runs``."""
+    last = session.execute(sa.select(RUNS).where(RUNS.c.job == job).order_by(RUNS.c.id.desc()).limit(1))
+    failed = session.execute(
+        sa.select(RUNS)
+        .where(RUNS.c.job == job, RUNS.c.outcome.in_(("failed", "abandoned")))
+        .order_by(RUNS.c.id.desc())
+        .limit(1)
+    )
+    one = last.mappings().first()
+    bad = failed.mappings().first()
+    return (dict(one) if one else None, dict(bad) if bad else None)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.context import Context
+from gateway.context import mutation
 from gateway.crypto import DecryptionError
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
@@ -145,3 +146,24 @@ def _read(ctx: Context, path: Path, sha256: str) -> Iterator[bytes]:
             yield chunk
     if digest.hexdigest() != sha256:
         raise DecryptionError(f"archived original {sha256} does not hash to its name")
+
+
+@mutation("settlement_file.original")
+def open_original(
+    ctx: Context, sha256: str, *, file_id: int | None = None, name: str | None = None
+) -> Iterator[bytes]:
+    """Log a staff download of an archived original in the audit trail, then return its bytes (see
+    :func:`read_original`; the existence check happens here, before anything is logged as sent).
+
+    Raises:
+        NotFound: nothing archived under that hash (key ``settlement.original_missing``).
+    """
+    if not has_original(ctx, sha256):
+        raise NotFound(
+            f"no archived original with SHA-256 {sha256}",
+            field="sha256",
+            key="settlement.original_missing",
+            params={},
+        )
+    ctx.record("settlement_file.original", "settlement_file", file_id, sha256=sha256, file=name)
+    return read_original(ctx, sha256)

@@ -121,7 +121,7 @@ def build(
         )
         slips = _claims_and_slips(ctx, rng, claims, start)
         clock.set(_at(start + datetime.timedelta(days=1), 10))
-        printing.record_mailing(ctx, _print(ctx, folder), start + datetime.timedelta(days=1))
+        printing.record_mailing(ctx, _print(ctx), start + datetime.timedelta(days=1))
         plan = _payments(rng, slips, start, today)
         files = _replay(ctx, clock, rng, plan, slips, start, today, folder)
     finally:
@@ -178,8 +178,9 @@ def _claims_and_slips(ctx: Context, rng: random.Random, count: int, start: datet
     return issued
 
 
-def _print(ctx: Context, folder: Path) -> int:
-    result = printing.print_batch(ctx, folder / "print")
+def _print(ctx: Context) -> int:
+    """The demo's batch goes where the staff pages serve batches from, so it can be downloaded there."""
+    result = printing.print_batch(ctx, printing.batch_folder(ctx))
     return int(result["batch_id"])
 
 

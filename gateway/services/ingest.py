@@ -206,7 +206,8 @@ def _reject(
     if ex.adapter is None:
         ex.adapter = adapter
     error = {"line": ex.line_no, "field": ex.field, "message": str(ex)}
-    _record_rejection(ctx, name, sha, adapter, error, source)
+    key, params = error_key(ex)
+    _record_rejection(ctx, name, sha, adapter, {**error, "key": key, "params": params}, source)
     return FileResult(file=name, sha256=sha, status="rejected", adapter=adapter, error=error, exception=ex)
 
 
@@ -837,3 +838,151 @@ __all__ = [
     "ingest_file",
     "remitter_key",
 ]
+
+
+# ------------------------------------------------------------------------------ staff pages (read helpers)
+
+
+def error_key(ex: SettlementFileError) -> tuple[str, dict[str, Any]]:
+    """The catalogue message key (``file.*``) of a rejected file's error and its parameters: what kind of
+    fault it is, where (line, field) and the offending value; pages render it in Japanese."""
+    from adapters import errors as e
+
+    params: dict[str, Any] = {"line": ex.line_no, "field": ex.field, "value": ex.value}
+    if isinstance(ex, FileRefused):
+        key = {"adapter": "file.adapter", "consignor_code": "file.consignor"}.get(
+            ex.field or "", "file.agent"
+        )
+    elif isinstance(ex, e.AmbiguousFileFormat):
+        key = "file.ambiguous"
+    elif isinstance(ex, e.UnknownFileFormat):
+        key = "file.unknown_format"
+    elif isinstance(ex, e.ControlTotalMismatch):
+        key = "file.control_total"
+        params.update(calculated=ex.calculated, control=ex.control)
+    elif isinstance(ex, e.RecordLengthError):
+        key = "file.record_length"
+    elif isinstance(ex, e.UnknownRecordType):
+        key = "file.unknown_record_type"
+    elif isinstance(ex, e.RecordOrderError):
+        key = "file.order"
+    elif isinstance(ex, e.EncodingError):
+        key = "file.encoding"
+    elif isinstance(ex, e.FieldError):
+        key = "file.field"
+    else:
+        key = "file.invalid"
+    return key, params
+
+
+def count_files(ctx: Context) -> int:
+    return int(ctx.session.execute(sa.select(sa.func.count()).select_from(SettlementFile)).scalar_one())
+
+
+def list_files(
+    ctx: Context, *, after: int | None = None, before: int | None = None, limit: int = 50
+) -> list[tuple[SettlementFile, str | None]]:
+    """Received files newest first with their agent's name, one keyset page: ids below ``after`` (the next,
+    older page) or above ``before`` (the previous, newer page)."""
+    query = select(SettlementFile, Agent.name).join(
+        Agent,
+        Agent.id == SettlementFile.agent_id,  # type: ignore[arg-type]
+        isouter=True,
+    )
+    if before is not None:
+        query = query.where(SettlementFile.id > before).order_by(SettlementFile.id.asc())  # type: ignore[operator,union-attr]
+    else:
+        if after is not None:
+            query = query.where(SettlementFile.id < after)  # type: ignore[operator]
+        query = query.order_by(SettlementFile.id.desc())  # type: ignore[union-attr]
+    rows = [(f, n) for f, n in ctx.session.exec(query.limit(limit)).all()]
+    return sorted(rows, key=lambda r: -(r[0].id or 0))
+
+
+def recent_rejections(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest rejected files (only the audit trail knows them: nothing of theirs is stored)."""
+    from gateway.models import AuditEvent
+
+    rows = ctx.session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "settlement_file.reject")
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "at": r.at,
+            "file": r.detail.get("file"),
+            "sha256": r.detail.get("sha256"),
+            "error": r.detail.get("error") or {},
+            "actor": f"{r.actor_kind}:{r.actor_name}",
+        }
+        for r in rows
+    ]
+
+
+def get_file(ctx: Context, file_id: int) -> tuple[SettlementFile, str | None]:
+    """One received file and its agent's name.
+
+    Raises:
+        NotFound: no such file (key ``settlement.file_not_found``).
+    """
+    from gateway.errors import NotFound
+
+    row = ctx.session.get(SettlementFile, file_id)
+    if row is None:
+        raise NotFound(
+            f"settlement file {file_id} not found", field="file", key="settlement.file_not_found", params={}
+        )
+    agent = ctx.session.get(Agent, row.agent_id) if row.agent_id else None
+    return row, agent.name if agent else None
+
+
+def file_records(
+    ctx: Context,
+    file: SettlementFile,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """One keyset page of a file's records in file order (payment records, or bank records for a bank
+    file); no remitter name (it can be a person's)."""
+    from gateway.models import BankRecord
+    from gateway.models import SettlementRecord
+
+    model: Any = SettlementRecord if file.kind == "payment" else BankRecord
+    query = select(model).where(model.file_id == file.id)
+    if before is not None:
+        query = query.where(model.id < before).order_by(model.id.desc())
+    else:
+        if after is not None:
+            query = query.where(model.id > after)
+        query = query.order_by(model.id.asc())
+    rows = sorted(ctx.session.exec(query.limit(limit)).all(), key=lambda r: r.id)
+    if file.kind == "payment":
+        return [
+            {
+                "id": r.id,
+                "line": r.line_no,
+                "kind": r.kind,
+                "kind_code": r.kind_code,
+                "payment_number": r.payment_number,
+                "amount": r.amount,
+                "paid_at": r.paid_at,
+                "channel_code": r.channel_code,
+                "transfer_date": r.transfer_date,
+            }
+            for r in rows
+        ]
+    return [
+        {
+            "id": r.id,
+            "line": r.line_no,
+            "kind": "cancelled" if r.cancelled else r.direction,
+            "value_date": r.value_date,
+            "inquiry_number": r.inquiry_number,
+            "amount": r.amount,
+        }
+        for r in rows
+    ]

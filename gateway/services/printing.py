@@ -27,6 +27,7 @@ from sqlmodel import select
 from gateway import pii
 from gateway.context import Context
 from gateway.context import mutation
+from gateway.errors import InvalidInput
 from gateway.errors import NotFound
 from gateway.models import Claim
 from gateway.models import PrintBatch
@@ -52,13 +53,23 @@ class PlannedEnvelope:
     slip_ids: tuple[int, ...]
 
 
-def _candidates(ctx: Context, issued_on: datetime.date | None) -> list[tuple[int, int]]:
-    """(slip id, debtor id) of live, unexpired slips never printed in a batch."""
+@dataclass(frozen=True)
+class Selection:
+    """Which live, never-printed slips a batch takes: issued on one date, due in a window (inclusive), of
+    some claims (by number); ``None`` leaves a criterion out."""
+
+    issued_on: datetime.date | None = None
+    due_from: datetime.date | None = None
+    due_to: datetime.date | None = None
+    claim_numbers: tuple[str, ...] | None = None
+
+
+def _candidate_query(ctx: Context, selection: Selection) -> Any:
     # NOT EXISTS, not NOT IN: PostgreSQL runs a NOT IN subquery that outgrows work_mem once per row.
     printed = sa.exists().where(
         col(PrintBatchItem.slip_id) == col(Slip.id), col(PrintBatchItem.skipped_reason).is_(None)
     )
-    query = (
+    query: Any = (
         sa.select(col(Slip.id), col(Claim.debtor_id))
         .join(Claim, col(Claim.id) == Slip.claim_id)
         .where(
@@ -66,10 +77,21 @@ def _candidates(ctx: Context, issued_on: datetime.date | None) -> list[tuple[int
             col(Slip.barcode_expiry) >= ctx.today(),
             ~printed,
         )
-        .order_by(col(Slip.id))
     )
-    if issued_on is not None:
-        query = query.where(col(Slip.issued_on) == issued_on)
+    if selection.issued_on is not None:
+        query = query.where(col(Slip.issued_on) == selection.issued_on)
+    if selection.due_from is not None:
+        query = query.where(col(Slip.due_date) >= selection.due_from)
+    if selection.due_to is not None:
+        query = query.where(col(Slip.due_date) <= selection.due_to)
+    if selection.claim_numbers is not None:
+        query = query.where(col(Claim.number).in_(list(selection.claim_numbers)))
+    return query
+
+
+def _candidates(ctx: Context, selection: Selection) -> list[tuple[int, int]]:
+    """(slip id, debtor id) of live, unexpired slips never printed in a batch."""
+    query = _candidate_query(ctx, selection).order_by(col(Slip.id))
     return [(int(a), int(b)) for a, b in ctx.session.execute(query).all()]
 
 
@@ -173,6 +195,9 @@ def _write(ctx: Context, batch_id: int, planned: list[PlannedEnvelope], out_dir:
             writer.writerow(
                 (env.seq, env.postal_code, env.address.replace("\n", " "), env.name, len(env.slip_ids))
             )
+    # Names and addresses: readable by the gateway's own user only.
+    os.chmod(tmp_pdf, 0o600)
+    os.chmod(tmp_manifest, 0o600)
     os.replace(tmp_pdf, pdf_path)
     os.replace(tmp_manifest, manifest_path)
     return {
@@ -200,15 +225,23 @@ def _skipped_json(ctx: Context, skipped: list[tuple[int, int, str]]) -> list[dic
 
 @mutation("slips.print_batch")
 def print_batch(
-    ctx: Context, out_dir: Path, *, issued_on: datetime.date | None = None, limit: int | None = None
+    ctx: Context,
+    out_dir: Path,
+    *,
+    issued_on: datetime.date | None = None,
+    limit: int | None = None,
+    due_from: datetime.date | None = None,
+    due_to: datetime.date | None = None,
+    claim_numbers: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Print every live slip not yet printed (optionally only those issued on one date, at most ``limit``
-    envelopes) as one batch.
+    """Print every live slip not yet printed (optionally only those issued on one date, due in a window,
+    of some claims; at most ``limit`` envelopes) as one batch.
 
     With nothing to print, no batch is recorded and no file is written; slips without an address are still
     listed under ``skipped`` so staff can complete them.
     """
-    planned, skipped = _plan(ctx, _candidates(ctx, issued_on))
+    selection = Selection(issued_on, due_from, due_to, claim_numbers)
+    planned, skipped = _plan(ctx, _candidates(ctx, selection))
     if limit is not None:
         planned = planned[:limit]  # the rest waits for the next batch, in postal-code order
     if not planned:
@@ -257,6 +290,9 @@ def print_batch(
         pages=batch.pages,
         skipped=batch.skipped,
         issued_on=issued_on.isoformat() if issued_on else None,
+        due_from=due_from.isoformat() if due_from else None,
+        due_to=due_to.isoformat() if due_to else None,
+        claims=len(claim_numbers) if claim_numbers is not None else None,
     )
     return {"batch_id": batch.id, **files, "skipped": skipped_docs}
 
@@ -307,10 +343,169 @@ def reprint_batch(ctx: Context, batch_id: int, out_dir: Path) -> dict[str, Any]:
 
 @mutation("slips.print_batch_mailed")
 def record_mailing(ctx: Context, batch_id: int, mailed_on: datetime.date) -> dict[str, Any]:
-    batch = ctx.session.get(PrintBatch, batch_id)
-    if batch is None:
-        raise NotFound(f"print batch {batch_id} not found", field="batch_id")
+    """Record the date the batch was handed to the post (the print contractor: unexpired batches only)."""
+    batch = get_batch(ctx, batch_id)
     batch.mailed_on = mailed_on
     ctx.session.add(batch)
     ctx.record("print_batch.mailed", "print_batch", batch_id, mailed_on=mailed_on.isoformat())
     return {"batch_id": batch_id, "mailed_on": mailed_on.isoformat()}
+
+
+# -- the staff pages: the server-side batch folder, lists, previews and audited downloads
+
+FILE_KINDS = ("pdf", "manifest")
+
+
+def batch_folder(ctx: Context) -> Path:
+    """Where the staff pages keep batch files: ``<instance_dir>/print-batches`` (owner-only)."""
+    folder = Path(ctx.settings.instance_dir) / "print-batches"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def batch_file(ctx: Context, batch_id: int, kind: str) -> Path:
+    """The path of a batch's PDF or manifest in :func:`batch_folder` (it may not exist)."""
+    name = f"print-batch-{batch_id}.pdf" if kind == "pdf" else f"print-batch-{batch_id}-manifest.csv"
+    return batch_folder(ctx) / name
+
+
+def _is_vendor(ctx: Context) -> bool:
+    return ctx.actor.kind == "user" and ctx.actor.role == "print_vendor"
+
+
+def vendor_cutoff(ctx: Context) -> datetime.datetime:
+    """Batches created before this instant are expired for the print contractor."""
+    return ctx.now() - datetime.timedelta(days=ctx.settings.print_batch_days)
+
+
+def expired_for(ctx: Context, batch: PrintBatch) -> bool:
+    """Whether ``batch`` is past ``GATEWAY_PRINT_BATCH_DAYS`` for the acting print contractor (never for
+    staff)."""
+    if not _is_vendor(ctx):
+        return False
+    created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(tzinfo=datetime.UTC)
+    return created < vendor_cutoff(ctx)
+
+
+def list_batches(ctx: Context, *, offset: int = 0, limit: int = 50) -> tuple[list[PrintBatch], int]:
+    """Batches newest first, one page, and their total; the print contractor sees unexpired ones only."""
+    where = []
+    if _is_vendor(ctx):
+        where.append(col(PrintBatch.created_at) >= vendor_cutoff(ctx))
+    total = int(
+        ctx.session.execute(sa.select(sa.func.count()).select_from(PrintBatch).where(*where)).scalar_one()
+    )
+    rows = ctx.session.exec(
+        select(PrintBatch).where(*where).order_by(col(PrintBatch.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def get_batch(ctx: Context, batch_id: int) -> PrintBatch:
+    """One batch; the print contractor gets NotFound for an expired one (with a message saying so)."""
+    batch = ctx.session.get(PrintBatch, batch_id)
+    if batch is None:
+        raise NotFound(
+            f"print batch {batch_id} not found", field="batch_id", key="print_batch.not_found", params={}
+        )
+    if expired_for(ctx, batch):
+        raise NotFound(
+            f"print batch {batch_id} has expired for the print contractor",
+            field="batch_id",
+            key="print_batch.expired",
+            params={"days": ctx.settings.print_batch_days},
+        )
+    return batch
+
+
+def batch_skipped(ctx: Context, batch_id: int, limit: int = 200) -> list[dict[str, str]]:
+    """Slips the batch left out (no address …), by slip and claim number only (staff only)."""
+    rows = ctx.session.execute(
+        sa.select(
+            col(PrintBatchItem.slip_id), col(PrintBatchItem.debtor_id), col(PrintBatchItem.skipped_reason)
+        )
+        .where(col(PrintBatchItem.batch_id) == batch_id, col(PrintBatchItem.skipped_reason).is_not(None))
+        .order_by(col(PrintBatchItem.slip_id))
+        .limit(limit)
+    ).all()
+    return _skipped_json(ctx, [(int(a), int(b), str(c)) for a, b, c in rows])
+
+
+def preview_batch(ctx: Context, selection: Selection) -> dict[str, Any]:
+    """What a batch with ``selection`` would print, without reading a name: slips, debtors (at most one
+    envelope each), total amount, first and last due date; unknown claim numbers are refused.
+
+    Raises:
+        InvalidInput: a claim number that does not exist (key ``print_batch.unknown_claims``).
+    """
+    if selection.claim_numbers is not None:
+        known = set(
+            ctx.session.execute(
+                sa.select(col(Claim.number)).where(col(Claim.number).in_(list(selection.claim_numbers)))
+            ).scalars()
+        )
+        missing = [n for n in selection.claim_numbers if n not in known]
+        if missing:
+            raise InvalidInput(
+                f"claims not found: {', '.join(missing)}",
+                field="claim_number",
+                key="print_batch.unknown_claims",
+                params={"numbers": "、".join(missing[:10]) + ("…" if len(missing) > 10 else "")},
+            )
+    base = _candidate_query(ctx, selection).add_columns(col(Slip.amount), col(Slip.due_date)).subquery()
+    row = ctx.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(sa.distinct(base.c.debtor_id)),
+            sa.func.coalesce(sa.func.sum(base.c.amount), 0),
+            sa.func.min(base.c.due_date),
+            sa.func.max(base.c.due_date),
+        )
+    ).one()
+    return {
+        "slips": int(row[0]),
+        "debtors": int(row[1]),
+        "amount": int(row[2]),
+        "first_due": row[3],
+        "last_due": row[4],
+    }
+
+
+@mutation("print_batch.download")
+def open_download(ctx: Context, batch_id: int, kind: str) -> Path:
+    """Log a download of a batch's PDF or manifest in the audit trail and return the file to send.
+
+    Raises:
+        NotFound: no such batch, expired for the print contractor, or its file is not in the batch folder
+            (created elsewhere with ``gateway slips print-batch -o DIR``: reprint it from the page).
+    """
+    if kind not in FILE_KINDS:
+        raise NotFound(f"no {kind} for a print batch", field="kind")
+    batch = get_batch(ctx, batch_id)
+    path = batch_file(ctx, batch_id, kind)
+    if not path.exists():
+        raise NotFound(
+            f"the {kind} of print batch {batch_id} is not in the batch folder; reprint it",
+            field="batch_id",
+            key="print_batch.file_missing",
+            params={},
+        )
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    ctx.record("print_batch.download", "print_batch", batch.id, file=kind, sha256=digest.hexdigest())
+    return path
+
+
+def slip_counts(ctx: Context, batch_ids: list[int]) -> dict[int, int]:
+    """Printed slips per batch (skipped ones not counted)."""
+    if not batch_ids:
+        return {}
+    rows = ctx.session.execute(
+        sa.select(col(PrintBatchItem.batch_id), sa.func.count())
+        .where(col(PrintBatchItem.batch_id).in_(batch_ids), col(PrintBatchItem.skipped_reason).is_(None))
+        .group_by(col(PrintBatchItem.batch_id))
+    ).all()
+    return {int(b): int(n) for b, n in rows}
