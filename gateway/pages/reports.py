@@ -1,31 +1,47 @@
-"""Reports: the daily report, the arrears list and the accounting export."""
+"""Reports: the daily report, the arrears list and the accounting export (会計連携).
+
+* ``/staff/reports/daily`` opens on the latest received date with data (``?date=`` picks another);
+* ``/staff/exports`` — choose a 収入日, see how many rows and what sum the export holds, download the CSV
+  (``keshikomi-YYYYMMDD.csv``, the same file as ``gateway export accounting``) and the history of exports:
+  every download is an ``export.accounting`` audit event, and the history lists those events.
+"""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 from typing import Any
 
 from flask import Blueprint
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask import url_for
 
+from gateway import catalogue
 from gateway.context import Actor
+from gateway.errors import GatewayError
+from gateway.errors import InvalidInput
+from gateway.pages.base import form_date
 from gateway.pages.base import no_store
 from gateway.pages.base import page
 from gateway.services import reports
 from gateway.web import ctx
 
 bp = Blueprint("staff_reports", __name__)
+HISTORY_PAGE = 20
 
 
 @bp.get("/staff/reports/daily")
 @page()
 def daily_index(actor: Actor) -> Any:
-    """The date picker's target: ``?date=YYYY-MM-DD``, else yesterday (Japan)."""
+    """The date picker's target: ``?date=YYYY-MM-DD``, else the latest received date with data (yesterday
+    when nothing was ever received)."""
     text = request.args.get("date")
-    day = reports.parse_day(text) if text else ctx().today() - datetime.timedelta(days=1)
+    day = reports.parse_day(text) if text else reports.latest_day_with_data(ctx())
     return redirect(url_for("staff_reports.daily", day=day.isoformat()))
 
 
@@ -57,3 +73,101 @@ def arrears(actor: Actor) -> Any:
     doc = reports.arrears_json(c, as_of)
     c.commit()  # writes the pii.view audit event
     return no_store(render_template("staff/report_arrears.html", doc=doc))
+
+
+# -- the accounting export (会計連携)
+
+
+def _receipt_date(text: str | None) -> datetime.date:
+    """The chosen 収入日: a date, not in the future; errors name the field in Japanese."""
+    day = form_date({"receipt_date": text or ""}, "receipt_date")
+    assert day is not None
+    if day > ctx().today():
+        raise InvalidInput(f"receipt date {day} is in the future", field="receipt_date", key="export.future")
+    return day
+
+
+@bp.get("/staff/exports")
+@page()
+def exports(actor: Actor) -> Any:
+    """Choose a 収入日 (default: the latest with entries), its preview, and the history of exports."""
+    c = ctx()
+    text = request.args.get("receipt_date")
+    error = None
+    day: datetime.date | None = None
+    if text:
+        try:
+            day = _receipt_date(text)
+        except GatewayError as ex:
+            error = catalogue.error_text(ex)
+    if day is None:
+        day = reports.latest_receipt_date(c) or c.today() - datetime.timedelta(days=1)
+    before = request.args.get("before", "")
+    history = reports.export_history(
+        c, before_id=int(before) if before.isdigit() and len(before) < 18 else None, limit=HISTORY_PAGE
+    )
+    for item in history["items"]:
+        item["who"] = catalogue.actor_text(f"{item['actor_kind']}:{item['actor_name']}")
+    return no_store(
+        render_template(
+            "staff/exports.html",
+            day=day,
+            preview=reports.export_preview(c, day),
+            file_name=reports.export_file_name(day),
+            history=history,
+            first_page=not before,
+            error=error,
+            today=c.today().isoformat(),
+        )
+    )
+
+
+def _download(day: datetime.date, encoding: str) -> Any:
+    """Build the CSV in memory (one 収入日: thousands of rows at most), record the export as an audit
+    event, send it."""
+    c = ctx()
+    if encoding not in reports.ENCODINGS:
+        encoding = "utf-8"
+    summary = reports.ExportSummary(day)
+    out = io.BytesIO()
+    digest = hashlib.sha256()
+    for chunk in reports.export_chunks(c, day, summary, encoding):
+        out.write(chunk)
+        digest.update(chunk)
+        summary.bytes += len(chunk)
+    summary.sha256 = digest.hexdigest()
+    reports.record_export(c, summary, encoding)
+    out.seek(0)
+    response = send_file(
+        out,
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=reports.export_file_name(day),
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/staff/exports")
+@page()
+def export_create(actor: Actor) -> Any:
+    """Download the export of the chosen 収入日 (recorded in the history)."""
+    try:
+        day = _receipt_date(request.form.get("receipt_date"))
+    except GatewayError as ex:
+        flash(catalogue.error_text(ex), "error")
+        return redirect(url_for("staff_reports.exports"))
+    return _download(day, request.form.get("encoding", "utf-8"))
+
+
+@bp.get("/staff/exports/<receipt_date>/download")
+@page()
+def export_download(actor: Actor, receipt_date: str) -> Any:
+    """Download the export of a 収入日 again (from the history; recorded like any download)."""
+    try:
+        day = _receipt_date(receipt_date)
+    except GatewayError as ex:
+        flash(catalogue.error_text(ex), "error")
+        return redirect(url_for("staff_reports.exports"))
+    return _download(day, request.args.get("encoding", "utf-8"))

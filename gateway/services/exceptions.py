@@ -126,7 +126,12 @@ def get(ctx: Context, exception_id: int) -> ReconException:
     """One exception; ``NotFound`` when there is none with that id."""
     exc = ctx.session.get(ReconException, exception_id)
     if exc is None:
-        raise NotFound(f"exception {exception_id} not found", field="id")
+        raise NotFound(
+            f"exception {exception_id} not found",
+            field="id",
+            key="exception.not_found",
+            params={"id": exception_id},
+        )
     return exc
 
 
@@ -176,6 +181,54 @@ def page(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": exceptions_json(ctx, rows), "next": str(rows[-1].id) if more and rows else None}
+
+
+def page_both_ways(
+    ctx: Context,
+    status: str | None = None,
+    kind: str | None = None,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """One page of the queue in id order for the staff pages: after the id ``after`` or, going back, before
+    the id ``before``. ``{"items", "next": id|None, "prev": id|None}`` (``prev``: pass it as ``before``)."""
+    _check_filters(status, kind)
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}", field="limit")
+    query = select(ReconException)
+    if status:
+        query = query.where(ReconException.status == status)
+    if kind:
+        query = query.where(ReconException.kind == kind)
+    if before is not None:
+        query = query.where(ReconException.id < before)  # type: ignore[operator]
+        rows = list(ctx.session.exec(query.order_by(col(ReconException.id).desc()).limit(limit + 1)).all())
+        earlier = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        later = True
+    else:
+        if after is not None:
+            query = query.where(ReconException.id > after)  # type: ignore[operator]
+        rows = list(ctx.session.exec(query.order_by(col(ReconException.id)).limit(limit + 1)).all())
+        later = len(rows) > limit
+        rows = rows[:limit]
+        earlier = after is not None
+    if earlier and rows and before is None:
+        # Going forward from a cursor: is there anything before this page at all?
+        first = rows[0].id
+        probe = select(ReconException.id).where(ReconException.id < first)  # type: ignore[operator]
+        if status:
+            probe = probe.where(ReconException.status == status)
+        if kind:
+            probe = probe.where(ReconException.kind == kind)
+        earlier = ctx.session.exec(probe.limit(1)).first() is not None
+    return {
+        "items": exceptions_json(ctx, rows),
+        "next": rows[-1].id if later and rows else None,
+        "prev": rows[0].id if earlier and rows else None,
+    }
 
 
 def count_by_kind(ctx: Context, status: str | None = None) -> dict[str, int]:
@@ -270,13 +323,14 @@ def exceptions_json(
             ).all()
         )
     agent_ids = {r.agent_id for r in rows if r.agent_id is not None}
-    agents: dict[int, str] = {}
+    agents: dict[int, tuple[str, str]] = {}
     if agent_ids:
-        agents = dict(
-            ctx.session.execute(
-                sa.select(col(Agent.id), col(Agent.code)).where(col(Agent.id).in_(agent_ids))
+        agents = {
+            aid: (code, name)
+            for aid, code, name in ctx.session.execute(
+                sa.select(col(Agent.id), col(Agent.code), col(Agent.name)).where(col(Agent.id).in_(agent_ids))
             ).all()
-        )
+        }
     refunds: dict[int, list[Refund]] = {}
     for refund in ctx.session.exec(
         select(Refund).where(Refund.exception_id.in_(ids)).order_by(Refund.id)  # type: ignore[attr-defined,arg-type]
@@ -296,7 +350,8 @@ def exceptions_json(
             "record_ids": list(r.record_ids or []),
             "detail": r.detail or {},
             "bank_record_ids": list(r.bank_record_ids or []),
-            "agent_code": agents.get(r.agent_id) if r.agent_id is not None else None,
+            "agent_code": agents[r.agent_id][0] if r.agent_id in agents else None,
+            "agent_name": agents[r.agent_id][1] if r.agent_id in agents else None,
             "payment_id": r.payment_id,
             "opened_at": _at(r.opened_at),
             "opened_date": _iso(r.opened_date),
@@ -325,7 +380,7 @@ def _records_json(ctx: Context, record_ids: list[int]) -> list[dict[str, Any]]:
     if not record_ids:
         return []
     rows = ctx.session.execute(
-        sa.select(SettlementRecord, col(Agent.code))
+        sa.select(SettlementRecord, col(Agent.code), col(Agent.name))
         .join(Agent, col(Agent.id) == col(SettlementRecord.agent_id))
         .where(col(SettlementRecord.id).in_(record_ids))
         .order_by(col(SettlementRecord.id))
@@ -336,6 +391,8 @@ def _records_json(ctx: Context, record_ids: list[int]) -> list[dict[str, Any]]:
             "kind": rec.kind,
             "kind_code": rec.kind_code,
             "agent_code": code,
+            "agent_name": agent_name,
+            "file_id": rec.file_id,
             "payment_number": rec.payment_number,
             "reissue_count": rec.reissue_count,
             "amount": rec.amount,
@@ -345,7 +402,7 @@ def _records_json(ctx: Context, record_ids: list[int]) -> list[dict[str, Any]]:
             "transfer_date": _iso(rec.transfer_date),
             "received_date": _iso(rec.received_date),
         }
-        for rec, code in rows
+        for rec, code, agent_name in rows
     ]
 
 
@@ -357,7 +414,13 @@ def _bank_records_json(ctx: Context, bank_ids: list[int]) -> list[dict[str, Any]
         select(BankRecord).where(BankRecord.id.in_(bank_ids)).order_by(BankRecord.id)  # type: ignore[union-attr,arg-type]
     ).all()
     return [
-        {"id": b.id, "value_date": _iso(b.value_date), "amount": b.amount, "cancelled": b.cancelled}
+        {
+            "id": b.id,
+            "file_id": b.file_id,
+            "value_date": _iso(b.value_date),
+            "amount": b.amount,
+            "cancelled": b.cancelled,
+        }
         for b in rows
     ]
 
@@ -383,6 +446,52 @@ def _payments_json(ctx: Context, exc: ReconException) -> list[dict[str, Any]]:
         doc["exception_id"] = p.exception_id
         out.append(doc)
     return out
+
+
+def refunds(
+    ctx: Context, status: str | None = "refund_due", after_id: int | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """Refunds (過誤納) in id order with their exception and claim, one page at a time (keyset on the
+    refund id), plus the count and sum of all refunds with ``status``.
+
+    Returns ``{"items": [{"id", "exception_id", "exception_kind", "claim_number", "amount", "decided_on",
+    "fiscal_year", "status", "refunded_on", "decided_by"}], "next": id|None, "count", "total"}``.
+    """
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}", field="limit")
+    query = (
+        sa.select(Refund, col(Claim.number), col(ReconException.kind), col(ReconException.resolved_by))
+        .join(Claim, col(Claim.id) == col(Refund.claim_id))
+        .join(ReconException, col(ReconException.id) == col(Refund.exception_id))
+        .order_by(col(Refund.id))
+        .limit(limit + 1)
+    )
+    totals = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Refund.amount), 0))
+    if status:
+        query = query.where(col(Refund.status) == status)
+        totals = totals.where(col(Refund.status) == status)
+    if after_id is not None:
+        query = query.where(col(Refund.id) > after_id)
+    rows = ctx.session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    count, total = ctx.session.execute(totals).one()
+    items = [
+        {
+            **_refund_json(refund),
+            "exception_id": refund.exception_id,
+            "exception_kind": kind,
+            "claim_number": number,
+            "decided_by": resolved_by,
+        }
+        for refund, number, kind, resolved_by in rows
+    ]
+    return {
+        "items": items,
+        "next": items[-1]["id"] if more and items else None,
+        "count": int(count),
+        "total": int(total),
+    }
 
 
 # -- who may do what -------------------------------------------------------------------------------------
@@ -441,9 +550,16 @@ def _require_other_person(ctx: Context, exc: ReconException, verb: str) -> None:
 
 def _note(text: str | None, fieldname: str = "note") -> str:
     if text is None or not text.strip():
-        raise InvalidInput(f"a {fieldname} is required", field=fieldname)
+        raise InvalidInput(
+            f"a {fieldname} is required", field=fieldname, key="form.required", params={"field": "reason"}
+        )
     if len(text) > 2000:
-        raise InvalidInput(f"the {fieldname} is longer than 2000 characters", field=fieldname)
+        raise InvalidInput(
+            f"the {fieldname} is longer than 2000 characters",
+            field=fieldname,
+            key="exception.text_too_long",
+            params={"field": "reason"},
+        )
     return text.strip()
 
 
@@ -456,7 +572,12 @@ def _lock(ctx: Context, exception_id: int) -> ReconException:
         .execution_options(populate_existing=True)
     ).first()
     if exc is None:
-        raise NotFound(f"exception {exception_id} not found", field="id")
+        raise NotFound(
+            f"exception {exception_id} not found",
+            field="id",
+            key="exception.not_found",
+            params={"id": exception_id},
+        )
     return exc
 
 
@@ -495,11 +616,33 @@ def _last_action(ctx: Context, exception_id: int, actions: Iterable[str]) -> Exc
 
 def _claim(ctx: Context, number: str | None, fieldname: str = "claim_number") -> Claim:
     if not number or not number.strip():
-        raise InvalidInput("a claim number is required for this resolution", field=fieldname)
+        raise InvalidInput(
+            "a claim number is required for this resolution",
+            field=fieldname,
+            key="form.required",
+            params={"field": "claim_number"},
+        )
     claim = ctx.session.exec(select(Claim).where(Claim.number == number.strip())).first()
     if claim is None:
-        raise NotFound(f"claim {number} not found", field=fieldname)
+        raise NotFound(
+            f"claim {number} not found",
+            field=fieldname,
+            key="claim.not_found",
+            params={"number": number.strip()},
+        )
     return claim
+
+
+def _closed(claim: Claim) -> Conflict:
+    """The refusal to move money onto a closed claim, in English and (by key) in Japanese."""
+    from gateway import catalogue
+
+    return Conflict(
+        f"claim {claim.number} is {claim.status}",
+        field="claim_number",
+        key="exception.claim_closed",
+        params={"number": claim.number, "status": catalogue.label("claim_status", claim.status)},
+    )
 
 
 def excess(ctx: Context, claim: Claim) -> int:
@@ -515,13 +658,18 @@ def excess(ctx: Context, claim: Claim) -> int:
 
 def _whole_yen(value: Any, fieldname: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"{fieldname} must be a whole number of yen, at least 1", field=fieldname)
+        raise InvalidInput(
+            f"{fieldname} must be a whole number of yen, at least 1",
+            field=fieldname,
+            key="exception.whole_yen",
+            params={"field": "refund_amount" if fieldname == "refund.amount" else fieldname},
+        )
     return value
 
 
 def _source_claim(ctx: Context, exc: ReconException) -> Claim:
     if exc.claim_id is None:
-        raise Conflict(f"exception {exc.id} concerns no claim", field="resolution")
+        raise Conflict(f"exception {exc.id} concerns no claim", field="resolution", key="exception.no_claim")
     claim = ctx.session.get(Claim, exc.claim_id)
     assert claim is not None
     return claim
@@ -538,22 +686,30 @@ def _plan(
 ) -> _Plan:
     """Check that ``resolution`` fits the exception and the current state; what it will do."""
     if resolution not in RESOLUTIONS:
-        raise InvalidInput(f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution")
+        raise InvalidInput(
+            f"resolution must be one of {', '.join(RESOLUTIONS)}",
+            field="resolution",
+            key="form.choose",
+            params={"field": "resolution"},
+        )
     allowed = allowed_resolutions(exc)
     if resolution not in allowed:
         raise Conflict(
             f"a {exc.kind} exception cannot be resolved as {resolution} (possible: {', '.join(allowed)})",
             field="resolution",
+            key="exception.resolution_unfit",
         )
     if resolution == "matched_to_claim":
         target = _claim(ctx, claim_number)
         if target.status in CLOSED_STATUSES:
-            raise Conflict(f"claim {target.number} is {target.status}", field="claim_number")
+            raise _closed(target)
         records = _records(ctx, exc)
         for rec in records:
             if rec.kind == "cancellation":
                 raise Conflict(
-                    f"record {rec.id} is a cancellation: there is no payment to match", field="resolution"
+                    f"record {rec.id} is a cancellation: there is no payment to match",
+                    field="resolution",
+                    key="exception.cancellation",
                 )
         return _Plan(
             resolution,
@@ -566,20 +722,29 @@ def _plan(
         refund = refund or RefundInput()
         decided_on = refund.decided_on or ctx.today()
         if decided_on > ctx.today():
-            raise InvalidInput(f"decision date {decided_on} is in the future", field="refund.decided_on")
+            raise InvalidInput(
+                f"decision date {decided_on} is in the future",
+                field="refund.decided_on",
+                key="exception.date_future",
+                params={"field": "refund_decided_on"},
+            )
         available = excess(ctx, source)
         value = _whole_yen(
             refund.amount if refund.amount is not None else _default_amount(exc, available), "refund.amount"
         )
         year = refund.fiscal_year if refund.fiscal_year is not None else rules.fiscal_year_of(decided_on)
         if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2099:
-            raise InvalidInput("fiscal year must be 2000 to 2099", field="refund.fiscal_year")
+            raise InvalidInput(
+                "fiscal year must be 2000 to 2099", field="refund.fiscal_year", key="exception.fiscal_year"
+            )
         if value > available:
             raise Conflict(
                 f"claim {source.number} holds {max(available, 0)} yen of confirmed money beyond its amount "
                 f"not yet set aside for a refund; a refund of {value} yen does not fit",
                 field="refund.amount",
                 details={"available": max(available, 0)},
+                key="exception.too_much",
+                params={"field": "refund_amount", "available": f"{max(available, 0):,}"},
             )
         return _Plan(
             resolution,
@@ -594,16 +759,22 @@ def _plan(
         source = _source_claim(ctx, exc)
         target = _claim(ctx, claim_number)
         if target.id == source.id:
-            raise Conflict("money is applied to another claim, not to the same one", field="claim_number")
+            raise Conflict(
+                "money is applied to another claim, not to the same one",
+                field="claim_number",
+                key="exception.same_claim",
+            )
         # The same debtor is the same row: compared by id, never by decrypting names.
         if target.debtor_id != source.debtor_id:
             raise Conflict(
                 f"claim {target.number} belongs to another debtor; money is applied only between claims "
                 "of the same debtor",
                 field="claim_number",
+                key="exception.other_debtor",
+                params={"number": target.number},
             )
         if target.status in CLOSED_STATUSES:
-            raise Conflict(f"claim {target.number} is {target.status}", field="claim_number")
+            raise _closed(target)
         available = excess(ctx, source)
         value = _whole_yen(amount if amount is not None else _default_amount(exc, available), "amount")
         if value > available:
@@ -612,6 +783,8 @@ def _plan(
                 "cannot be applied elsewhere",
                 field="amount",
                 details={"available": max(available, 0)},
+                key="exception.too_much",
+                params={"field": "amount", "available": f"{max(available, 0):,}"},
             )
         open_amount = target.amount - balances.balance(ctx, target).paid_amount
         if value > open_amount:
@@ -619,6 +792,8 @@ def _plan(
                 f"claim {target.number} still owes {max(open_amount, 0)} yen; {value} yen would overpay it",
                 field="amount",
                 details={"target_open_amount": max(open_amount, 0)},
+                key="exception.would_overpay",
+                params={"number": target.number, "open": f"{max(open_amount, 0):,}"},
             )
         return _Plan(
             resolution,
@@ -646,7 +821,9 @@ def _default_amount(exc: ReconException, available: int) -> int:
 def _records(ctx: Context, exc: ReconException) -> list[SettlementRecord]:
     ids = list(exc.record_ids or [])
     if not ids:
-        raise Conflict(f"exception {exc.id} carries no settlement record", field="resolution")
+        raise Conflict(
+            f"exception {exc.id} carries no settlement record", field="resolution", key="exception.no_records"
+        )
     return list(
         ctx.session.exec(
             select(SettlementRecord).where(SettlementRecord.id.in_(ids)).order_by(SettlementRecord.id)  # type: ignore[union-attr,arg-type]
@@ -742,7 +919,10 @@ def _match(
     assert claim.id is not None
     for rec in _records(ctx, exc):
         if rec.kind == "cancellation":
-            raise Conflict(f"record {rec.id} is a cancellation: there is no payment to match")
+            raise Conflict(
+                f"record {rec.id} is a cancellation: there is no payment to match",
+                key="exception.cancellation",
+            )
         number = _our_payment_number(ctx, rec)
         if rec.kind == "confirmed" and number is not None:
             prelim = _matched_preliminary(ctx, rec, number)
@@ -754,6 +934,8 @@ def _match(
                         f"{other.number if other else prelim.claim_id}; match this one there too, or undo "
                         "that match first",
                         field="claim_number",
+                        key="exception.match_elsewhere",
+                        params={"number": other.number if other else ""},
                     )
                 before = _snapshot(prelim)
                 prelim.state = "confirmed"
@@ -786,6 +968,7 @@ def _match(
                     f"the confirmation of this payment was matched already (payment {done}); resolve this "
                     "preliminary record as no_action",
                     field="resolution",
+                    key="exception.already_matched",
                 )
         confirmed_state = rec.kind == "confirmed"
         payment = Payment(
@@ -1027,7 +1210,9 @@ def resolve(
     text = _note(note)
     exc = _lock(ctx, exception_id)
     if exc.status != "open":
-        raise Conflict(f"exception {exception_id} is {exc.status}, not open", field="id")
+        raise Conflict(
+            f"exception {exception_id} is {exc.status}, not open", field="id", key="exception.not_open"
+        )
     plan = _plan(ctx, exc, resolution, claim_number=claim_number, amount=amount, refund=refund)
     now = _instant(ctx)
     exc.resolution = resolution
@@ -1065,7 +1250,11 @@ def approve(
     _require_approver_role(ctx, "approving a resolution")
     exc = _lock(ctx, exception_id)
     if exc.status != "pending_approval":
-        raise Conflict(f"exception {exception_id} is {exc.status}; nothing to approve", field="id")
+        raise Conflict(
+            f"exception {exception_id} is {exc.status}; nothing to approve",
+            field="id",
+            key="exception.nothing_pending",
+        )
     _require_other_person(ctx, exc, "approve")
     assert exc.id is not None and exc.resolution is not None
     proposal = _last_action(ctx, exc.id, ("proposed",))
@@ -1103,7 +1292,11 @@ def reject(ctx: Context, exception_id: int, note: str, *, via: str | None = None
     text = _note(note)
     exc = _lock(ctx, exception_id)
     if exc.status != "pending_approval":
-        raise Conflict(f"exception {exception_id} is {exc.status}; nothing to reject", field="id")
+        raise Conflict(
+            f"exception {exception_id} is {exc.status}; nothing to reject",
+            field="id",
+            key="exception.nothing_pending",
+        )
     _require_other_person(ctx, exc, "reject")
     now = _instant(ctx)
     data: dict[str, Any] = {"resolution": exc.resolution, "proposed_by": exc.proposed_by}
@@ -1144,7 +1337,9 @@ def unmatch(ctx: Context, exception_id: int, reason: str) -> ReconException:
     exc = _lock(ctx, exception_id)
     if exc.status != "resolved":
         raise Conflict(
-            f"exception {exception_id} is {exc.status}; only a resolution can be undone", field="id"
+            f"exception {exception_id} is {exc.status}; only a resolution can be undone",
+            field="id",
+            key="exception.not_resolved",
         )
     assert exc.id is not None
     last = _last_action(ctx, exc.id, _EFFECT_ACTIONS)
@@ -1192,6 +1387,7 @@ def _reverse(
             raise Conflict(
                 f"payment {pid} was confirmed later by matching record {later}; undo that match first",
                 field="id",
+                key="exception.match_later",
             )
         cancelled.append(
             {
@@ -1266,12 +1462,24 @@ def mark_refunded(ctx: Context, exception_id: int, refunded_on: datetime.date) -
         .order_by(Refund.id.desc())  # type: ignore[union-attr]
     ).first()
     if exc.status != "resolved" or exc.resolution != "refund_due" or refund is None:
-        raise Conflict(f"exception {exception_id} has no refund waiting to be paid", field="id")
+        raise Conflict(
+            f"exception {exception_id} has no refund waiting to be paid",
+            field="id",
+            key="exception.no_refund_due",
+        )
     if refunded_on > ctx.today():
-        raise InvalidInput(f"refund date {refunded_on} is in the future", field="refunded_on")
+        raise InvalidInput(
+            f"refund date {refunded_on} is in the future",
+            field="refunded_on",
+            key="exception.date_future",
+            params={"field": "refunded_on"},
+        )
     if refunded_on < refund.decided_on:
         raise InvalidInput(
-            f"refund date {refunded_on} is before the decision of {refund.decided_on}", field="refunded_on"
+            f"refund date {refunded_on} is before the decision of {refund.decided_on}",
+            field="refunded_on",
+            key="exception.refund_before_decision",
+            params={"decided_on": refund.decided_on.strftime("%Y/%m/%d")},
         )
     now = _instant(ctx)
     refund.status = "refunded"

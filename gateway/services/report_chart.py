@@ -93,19 +93,17 @@ def _describe(days: Sequence[DayFigures]) -> str:
     opened = sum(d.exceptions_opened for d in days)
     busiest = max(days, key=lambda d: (sum(d.amounts.values()), d.day))
     text = (
-        f"受信日ごとの件数と金額（{days[0].day.isoformat()}〜{days[-1].day.isoformat()}）。"
+        f"受信日ごとの件数と金額（{days[0].day:%Y/%m/%d}〜{days[-1].day:%Y/%m/%d}）。"
         f"{len(days)}日間の合計: {'、'.join(parts)}、例外発生 {opened:,}件。"
     )
     if sum(busiest.amounts.values()):
-        text += f"金額が最も多い日: {busiest.day.isoformat()}（{sum(busiest.amounts.values()):,}円）。"
+        text += f"金額が最も多い日: {busiest.day:%Y/%m/%d}（{sum(busiest.amounts.values()):,}円）。"
     return text
 
 
 def _day_title(d: DayFigures) -> str:
     figures = " / ".join(f"{label} {d.counts[k]:,}件 {d.amounts[k]:,}円" for k, label, _ in SERIES)
-    return (
-        f"{d.day.isoformat()}（{WEEKDAYS[d.day.weekday()]}） {figures} / 例外発生 {d.exceptions_opened:,}件"
-    )
+    return f"{d.day:%Y/%m/%d}（{WEEKDAYS[d.day.weekday()]}） {figures} / 例外発生 {d.exceptions_opened:,}件"
 
 
 def daily_chart(days: Sequence[DayFigures], report_day: datetime.date) -> str:

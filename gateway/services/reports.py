@@ -38,8 +38,10 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from adapters.records import channel_name as english_channel_name
+from gateway import catalogue
 from gateway import pii
 from gateway.context import Context
+from gateway.context import mutation
 from gateway.errors import InvalidInput
 from gateway.models import AccountingEntry
 from gateway.models import Agent
@@ -77,42 +79,13 @@ GETA = "\u3013"
 """〓 (GETA MARK): what a character that cp932 cannot hold is replaced with, visibly."""
 _CHUNK = 1000
 
-# -- labels (Japanese, for the HTML page and the CSV's name columns)
+# -- labels (Japanese, for the HTML page and the CSV's name columns): the one table is the catalogue's
 
-CHANNEL_LABELS: dict[str, str] = {
-    "0010": "セブン-イレブン",
-    "0020": "ローソン",
-    "0030": "ファミリーマート",
-    "0050": "デイリーヤマザキ",
-    "0080": "ミニストップ",
-    "0760": "セイコーマート",
-    "0730": "ポプラ",
-    "0820": "PayPay",
-    "0780": "au PAY",
-    "0800": "d払い",
-    "0910": "郵便振替",
-    "0911": "郵便振替",
-    # money recorded by staff (gateway payments record)
-    "window": "窓口",
-    "bank": "金融機関窓口",
-    "transfer": "口座振込",
-    "deduction": "差引納付",
-}
-KIND_LABELS = {"preliminary": "速報", "confirmed": "確報", "cancelled": "取消"}
-EXCEPTION_LABELS: dict[str, str] = {
-    "unknown_slip": "該当納付書なし",
-    "amount_mismatch": "金額相違",
-    "duplicate_payment": "二重納付",
-    "paid_after_expiry": "取扱期限後の納付",
-    "paid_void_slip": "取消済納付書への納付",
-    "overpayment": "過納",
-    "unexpected_channel": "契約外チャネル",
-    "cancel_without_preliminary": "速報なしの取消",
-    "cancel_after_confirmation": "確報後の取消",
-    "confirmation_differs": "速報と確報の相違",
-    "unconfirmed_preliminary": "確報未着",
-    "remittance_mismatch": "入金額相違",
-}
+CHANNEL_LABELS: dict[str, str] = catalogue.LABELS["channel"]
+"""The catalogue's channel names (the same dict, not a copy)."""
+KIND_LABELS: dict[str, str] = {k: catalogue.label("payment_state", k) for k in KINDS}
+EXCEPTION_LABELS: dict[str, str] = catalogue.LABELS["exception_kind"]
+"""The catalogue's exception-kind names (the same dict, not a copy), in the spec's order."""
 
 
 def channel_label(code: str | None) -> str:
@@ -582,6 +555,22 @@ class DayFigures:
     exceptions_opened: int
 
 
+def latest_day_with_data(ctx: Context, on_or_before: datetime.date | None = None) -> datetime.date:
+    """The newest received date up to ``on_or_before`` (default today, Japan) on which settlement or bank
+    data arrived: the day the staff report opens on. Without any data: yesterday."""
+    last = on_or_before or ctx.today()
+    newest = None
+    for table in (SR, BR):
+        found = _day(
+            ctx.session.execute(
+                sa.select(sa.func.max(table.c.received_date)).where(table.c.received_date <= last)
+            ).scalar_one()
+        )
+        if found is not None and (newest is None or found > newest):
+            newest = found
+    return newest or ctx.today() - datetime.timedelta(days=1)
+
+
 def history(ctx: Context, last: datetime.date, days: int = CHART_DAYS) -> list[DayFigures]:
     """Per received date from ``last - days + 1`` to ``last``: counts and amounts per kind, exceptions
     opened."""
@@ -751,9 +740,15 @@ def render_daily_html(ctx: Context, doc: dict[str, Any]) -> str:
 
 
 def daily_page_context(doc: dict[str, Any], days: list[DayFigures]) -> dict[str, Any]:
-    """What the page templates (standalone and staff) need to show a report."""
+    """What the page templates (standalone and staff) need to show a report: the report, the chart, and the
+    formatting functions (``ymd``, ``wareki``, ``label``) the standalone page has no Flask filters for."""
+    from gateway.pages import formats
+
     day = datetime.date.fromisoformat(doc["received_date"])
     return {
+        "ymd": formats.ymd,
+        "wareki": formats.wareki,
+        "label": catalogue.label,
         "doc": doc,
         "chart": Markup(report_chart.daily_chart(days, day)),
         "history": days,
@@ -1095,9 +1090,92 @@ def write_accounting_export(
             digest.update(chunk)
             summary.bytes += len(chunk)
         summary.sha256 = digest.hexdigest()
-    ctx.record("export.accounting", "receipt_date", receipt_date.isoformat(), **summary.as_json())
-    ctx.commit()
+    record_export(ctx, summary, encoding)
     return summary
+
+
+EXPORT_ACTION = "export.accounting"
+"""The audit action of every accounting export (command line, scheduler or staff page)."""
+
+
+@mutation(EXPORT_ACTION)
+def record_export(ctx: Context, summary: ExportSummary, encoding: str = "utf-8") -> None:
+    """Record one export of the 消込データ in the audit trail: who, when, which 収入日, rows, amount, hash.
+    The audit events are the export history (no table of their own)."""
+    ctx.record(
+        EXPORT_ACTION,
+        "receipt_date",
+        summary.receipt_date.isoformat(),
+        encoding=encoding,
+        **summary.as_json(),
+    )
+
+
+def export_preview(ctx: Context, receipt_date: datetime.date) -> ExportSummary:
+    """How many rows the export of ``receipt_date`` holds and their signed sum (nothing is written)."""
+    rows, amount = ctx.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ENTRIES.c.amount), 0)).where(
+            ENTRIES.c.receipt_date == receipt_date
+        )
+    ).one()
+    return ExportSummary(receipt_date, rows=int(rows), amount=int(amount))
+
+
+def latest_receipt_date(ctx: Context, on_or_before: datetime.date | None = None) -> datetime.date | None:
+    """The newest 収入日 up to ``on_or_before`` (default today, Japan) with accounting entries, or None."""
+    last = on_or_before or ctx.today()
+    return _day(
+        ctx.session.execute(
+            sa.select(sa.func.max(ENTRIES.c.receipt_date)).where(ENTRIES.c.receipt_date <= last)
+        ).scalar_one()
+    )
+
+
+def export_file_name(receipt_date: datetime.date) -> str:
+    """The download's file name: ASCII, the CLI's convention (消込-YYYYMMDD.csv) romanised, no welfare
+    word."""
+    return f"keshikomi-{receipt_date:%Y%m%d}.csv"
+
+
+def export_history(ctx: Context, before_id: int | None = None, limit: int = 20) -> dict[str, Any]:
+    """Past exports, newest first, from the audit trail: ``{"items": [{"id", "at", "actor_kind",
+    "actor_name", "receipt_date", "rows", "amount", "bytes"}], "next": id|None}`` (keyset on the event id)."""
+    from gateway.models import AuditEvent
+
+    events = table_of(AuditEvent)
+    stmt = (
+        sa.select(
+            events.c.id,
+            events.c.at,
+            events.c.actor_kind,
+            events.c.actor_name,
+            events.c.target_id,
+            events.c.detail,
+        )
+        .where(events.c.action == EXPORT_ACTION)
+        .order_by(events.c.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        stmt = stmt.where(events.c.id < before_id)
+    rows = ctx.session.execute(stmt).all()
+    more = len(rows) > limit
+    items = []
+    for event_id, at, kind, name, target, detail in rows[:limit]:
+        data = detail if isinstance(detail, dict) else json.loads(detail or "{}")
+        items.append(
+            {
+                "id": int(event_id),
+                "at": at,
+                "actor_kind": kind,
+                "actor_name": name,
+                "receipt_date": target,
+                "rows": data.get("rows"),
+                "amount": data.get("amount"),
+                "bytes": data.get("bytes"),
+            }
+        )
+    return {"items": items, "next": items[-1]["id"] if more and items else None}
 
 
 # ============================================================================================= arrears

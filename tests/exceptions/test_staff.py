@@ -67,7 +67,9 @@ def test_the_queue_shows_counts_filters_and_rows(login: Any, world: World, paid_
     # An auditor reads but gets no action form.
     detail = client.get(f"/staff/exceptions/{paid_twice['duplicate']}").get_data(as_text=True)
     assert "/resolve" not in detail and "/approve" not in detail
-    assert "opened" in detail  # the history
+    history = detail.split('class="history"')[1]
+    assert '<td class="nowrap">発生</td><td>自動処理</td>' in history  # the history, in Japanese
+    assert "opened" not in history and "system:" not in history
 
 
 def test_roles_without_reading_rights_are_refused(login: Any, world: World, unknown: int) -> None:

@@ -128,6 +128,7 @@ def test_arrears_page(client, make_token, day1: Week) -> None:  # type: ignore[n
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.data.decode()
-    assert "T-0008" in html and "2026-11-21" in html and "延滞金を加算しません" in html
+    assert "T-0008" in html and "2026/11/21" in html and "延滞金を加算しません" in html
+    assert "2026-11-21" not in html.split("<main>")[1].replace('value="2026-12-16"', "")  # no ISO date shown
     assert "見本 花子" not in html  # accounting sees the reference only
     assert client.get("/staff/reports/arrears", headers=make_token("approver")).status_code == 403
