@@ -105,12 +105,47 @@ def users_revoke(name: str, as_json: bool) -> None:
 
 @users_group.command("password")
 @click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from standard input (the default)."
+)
+@click.option("--generate", is_flag=True, help="Generate a password and print it once instead.")
+@json_option
 @handles_errors
-def users_password(name: str) -> None:
-    """Set a password, read from standard input."""
+def users_password(name: str, password_stdin: bool, generate: bool, as_json: bool) -> None:
+    """Set a new password: read from standard input (as before), or with --generate made and printed once."""
+    if generate and password_stdin:
+        raise click.UsageError("--generate and --password-stdin exclude each other")
+    typed = None if generate else sys.stdin.readline().rstrip("\n")
     with service_context() as ctx:
-        users.set_password(ctx, name, sys.stdin.readline().rstrip("\n"))
-        click.echo("password set")
+        password = users.reset_password(ctx, name, typed)
+    generated = password if generate else None
+    emit(
+        {"name": name, "password_set": True, "generated_password": generated},
+        as_json,
+        f"password of {name} set" + (f"; new password (shown once): {generated}" if generated else ""),
+    )
+
+
+@users_group.command("disable")
+@click.argument("name")
+@json_option
+@handles_errors
+def users_disable(name: str, as_json: bool) -> None:
+    """Disable a staff account: its password, sessions and API tokens stop working."""
+    with service_context() as ctx:
+        user = users.disable_user(ctx, name)
+        emit({"name": user.name, "active": user.active}, as_json, f"user {user.name} disabled")
+
+
+@users_group.command("enable")
+@click.argument("name")
+@json_option
+@handles_errors
+def users_enable(name: str, as_json: bool) -> None:
+    """Enable a disabled staff account again."""
+    with service_context() as ctx:
+        user = users.enable_user(ctx, name)
+        emit({"name": user.name, "active": user.active}, as_json, f"user {user.name} enabled")
 
 
 @main.command()

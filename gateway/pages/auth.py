@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from gateway.context import Actor
 from gateway.pages import today as today_panels
+from gateway.pages.base import no_store
 from gateway.pages.base import page
 from gateway.services import users
 from gateway.web import csrf
@@ -50,7 +51,8 @@ def login() -> Any:
                 session.clear()
                 session["user_id"], session["user_name"] = user.id, user.name
                 session.permanent = False
-                return redirect(_safe_next(request.args.get("next", "")))
+                wanted = request.args.get("next", "")
+                return redirect(_safe_next(wanted) if wanted else url_for("staff.today"))
         error = "ユーザー名またはパスワードが違います。"
     return render_template("staff/login.html", error=error), 401 if error else 200
 
@@ -69,4 +71,4 @@ def today(actor: Actor) -> Any:
     c = ctx()
     panels = today_panels.for_role(c, actor)
     c.commit()
-    return render_template("staff/today.html", role=actor.role, **panels)
+    return no_store(render_template("staff/today.html", role=actor.role, **panels))

@@ -13,6 +13,8 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel import select
 
 from gateway.context import Context
@@ -66,7 +68,12 @@ def normalise_channel(code: str, field: str = "channels") -> str:
     """``"010"`` → ``"0010"``; anything but 3–4 digits is refused."""
     code = code.strip()
     if not _CHANNEL.match(code):
-        raise InvalidInput(f"channel code {code!r} is not 3-4 digits", field=field)
+        raise InvalidInput(
+            f"channel code {code!r} is not 3-4 digits",
+            field=field,
+            key="agent.bad_channel",
+            params={"field": field, "value": code[:20]},
+        )
     return code.rjust(4, "0")
 
 
@@ -79,15 +86,21 @@ def tax_rate_bp(rate: str | Decimal | int, field: str = "tax_rate") -> int:
     try:
         value = Decimal(str(rate).strip().removesuffix("%")) * 100
     except InvalidOperation:
-        raise InvalidInput(f"tax rate {rate!r} is not a percentage", field=field) from None
+        raise InvalidInput(
+            f"tax rate {rate!r} is not a percentage", field=field, key="agent.bad_tax_rate"
+        ) from None
     if value != value.to_integral_value() or not 0 <= value <= 10_000:
-        raise InvalidInput(f"tax rate {rate!r} must be 0-100 % in steps of 0.01", field=field)
+        raise InvalidInput(
+            f"tax rate {rate!r} must be 0-100 % in steps of 0.01", field=field, key="agent.bad_tax_rate"
+        )
     return int(value)
 
 
 def _check_fee(fee_per_item: int, field: str = "fee_per_item") -> int:
     if isinstance(fee_per_item, bool) or not isinstance(fee_per_item, int) or fee_per_item < 0:
-        raise InvalidInput("fee per item must be a whole number of yen, 0 or more", field=field)
+        raise InvalidInput(
+            "fee per item must be a whole number of yen, 0 or more", field=field, key="agent.bad_fee"
+        )
     return fee_per_item
 
 
@@ -101,7 +114,9 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
     """
     code = data.code.strip()
     if not _CODE5.match(code):
-        raise InvalidInput("agent code must be 5 digits (barcode positions 4-8)", field="code")
+        raise InvalidInput(
+            "agent code must be 5 digits (barcode positions 4-8)", field="code", key="agent.bad_code"
+        )
     name = data.name.strip()
     if not name or len(name) > 128:
         raise InvalidInput("agent name must be 1-128 characters", field="name")
@@ -125,11 +140,15 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
         raise InvalidInput("remitter name must be at most 128 characters", field="remitter_name")
     fee_given = data.fee_per_item is not None or data.tax_rate is not None
     if fee_given and (data.fee_per_item is None or data.tax_rate is None):
-        raise InvalidInput("give the fee per item and the tax rate together", field="fee_per_item")
+        raise InvalidInput(
+            "give the fee per item and the tax rate together", field="fee_per_item", key="agent.fee_pair"
+        )
     if data.fee_channel is not None and not fee_given:
         raise InvalidInput("a fee channel needs a fee per item and a tax rate", field="fee_channel")
     if ctx.session.exec(select(Agent.id).where(Agent.code == code)).first() is not None:
-        raise Conflict(f"agent {code} already exists", field="code")
+        raise Conflict(
+            f"agent {code} already exists", field="code", key="agent.exists", params={"code": code}
+        )
     agent = Agent(
         code=code,
         name=name,
@@ -203,7 +222,9 @@ def add_fee(
 def get_agent(ctx: Context, code: str) -> Agent:
     agent = ctx.session.exec(select(Agent).where(Agent.code == code)).first()
     if agent is None:
-        raise NotFound(f"agent {code} is not registered", field="code")
+        raise NotFound(
+            f"agent {code} is not registered", field="code", key="agent.not_found", params={"code": code}
+        )
     return agent
 
 
@@ -252,3 +273,25 @@ def agent_json(ctx: Context, agent: Agent) -> dict[str, Any]:
             for f in fees(ctx, agent)
         ],
     }
+
+
+def fees_by_agent(ctx: Context) -> dict[int, list[AgentFee]]:
+    """Every agent's fee rows (newest valid-from first), in one query (for the admin list)."""
+    out: dict[int, list[AgentFee]] = {}
+    order = (col(AgentFee.agent_id), col(AgentFee.valid_from).desc(), col(AgentFee.id))
+    stmt = select(AgentFee).order_by(*order)
+    for row in ctx.session.exec(stmt):
+        out.setdefault(row.agent_id, []).append(row)
+    return out
+
+
+def client_counts(ctx: Context) -> dict[int, int]:
+    """How many unrevoked API clients each agent has."""
+    from gateway.models import ApiClient
+
+    stmt = (
+        sa.select(col(ApiClient.agent_id), sa.func.count())
+        .where(col(ApiClient.revoked_at).is_(None), col(ApiClient.agent_id).is_not(None))
+        .group_by(col(ApiClient.agent_id))
+    )
+    return {int(agent_id): int(n) for agent_id, n in ctx.session.execute(stmt)}

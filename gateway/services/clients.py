@@ -57,12 +57,17 @@ def create_client(ctx: Context, name: str, agent_code: str | None = None) -> tup
     """
     name = name.strip()
     if not name or len(name) > 128:
-        raise InvalidInput("client name must be 1-128 characters", field="name")
+        raise InvalidInput("client name must be 1-128 characters", field="name", key="client.bad_name")
     agent_id = None
     if agent_code is not None:
         agent = ctx.session.exec(select(Agent).where(Agent.code == agent_code.strip())).first()
         if agent is None:
-            raise NotFound(f"agent {agent_code} is not registered", field="agent")
+            raise NotFound(
+                f"agent {agent_code} is not registered",
+                field="agent",
+                key="agent.not_found",
+                params={"code": agent_code},
+            )
         agent_id = agent.id
     key_id = KEY_PREFIX + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -79,18 +84,42 @@ def create_client(ctx: Context, name: str, agent_code: str | None = None) -> tup
     return client, secret
 
 
+def _client(ctx: Context, key_id: str) -> ApiClient:
+    client = ctx.session.exec(select(ApiClient).where(ApiClient.key_id == key_id)).first()
+    if client is None:
+        raise NotFound(f"API client {key_id} not found", field="key_id", key="client.not_found")
+    return client
+
+
 @mutation("client.revoke")
 def revoke_client(ctx: Context, key_id: str) -> ApiClient:
     """Revoke a client: its signatures are refused from now on."""
-    client = ctx.session.exec(select(ApiClient).where(ApiClient.key_id == key_id)).first()
-    if client is None:
-        raise NotFound(f"API client {key_id} not found", field="key_id")
+    client = _client(ctx, key_id)
     if client.revoked_at is not None:
-        raise Conflict(f"API client {key_id} is already revoked", field="key_id")
+        raise Conflict(f"API client {key_id} is already revoked", field="key_id", key="client.revoked")
     client.revoked_at = ctx.now()
     ctx.session.add(client)
     ctx.record("client.revoke", "api_client", key_id)
     return client
+
+
+@mutation("client.rotate")
+def rotate_client(ctx: Context, key_id: str) -> tuple[ApiClient, str]:
+    """Give a client a new secret (same key id); the old secret stops verifying at once. The new secret is
+    returned to be shown once.
+
+    Raises:
+        NotFound: no such client.
+        Conflict: the client is revoked.
+    """
+    client = _client(ctx, key_id)
+    if client.revoked_at is not None:
+        raise Conflict(f"API client {key_id} is revoked", field="key_id", key="client.revoked")
+    secret = secrets.token_urlsafe(32)
+    client.enc_secret = ctx.keys.encrypt_secret(secret, key_id)
+    ctx.session.add(client)
+    ctx.record("client.rotate", "api_client", key_id)
+    return client, secret
 
 
 def list_clients(ctx: Context) -> list[ApiClient]:
