@@ -9,6 +9,7 @@ a debtor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint
@@ -115,26 +116,34 @@ def _confirm(**values: Any) -> Any:
     return no_store(render_template("staff/admin_confirm.html", cancel=cancel, **values))
 
 
+def _confirm_then(do: Callable[[], str], back: str, **confirm: Any) -> Any:
+    """A destructive action: GET shows its confirmation page (``confirm``); POST runs ``do`` through
+    :func:`action` (success or error flashed) and redirects ``back``."""
+    if request.method == "GET":
+        return _confirm(**confirm)
+    return action(do, back)
+
+
 @bp.route("/users/<name>/disable", methods=["GET", "POST"])
 @page()
 def user_disable(actor: Actor, name: str) -> Any:
     """Disable an account (confirmation first): its password, session and API tokens stop working."""
     user = _user(name)
-    if request.method == "GET":
-        return _confirm(
-            title=f"利用者 {user.name} を停止しますか",
-            lead="停止すると、この利用者はログインできなくなり、APIトークンも使えなくなります。"
-            "記録は残り、あとで再開できます。",
-            action=url_for("staff_admin.user_disable", name=user.name),
-            button="停止する",
-            danger=True,
-        )
 
     def do() -> str:
         user_service.disable_user(ctx(), user.name)
         return f"利用者 {user.name} を停止しました。"
 
-    return action(do, url_for("staff_admin.users"))
+    return _confirm_then(
+        do,
+        url_for("staff_admin.users"),
+        title=f"利用者 {user.name} を停止しますか",
+        lead="停止すると、この利用者はログインできなくなり、APIトークンも使えなくなります。"
+        "記録は残り、あとで再開できます。",
+        action=url_for("staff_admin.user_disable", name=user.name),
+        button="停止する",
+        danger=True,
+    )
 
 
 @bp.route("/users/<name>/enable", methods=["GET", "POST"])
@@ -142,20 +151,20 @@ def user_disable(actor: Actor, name: str) -> Any:
 def user_enable(actor: Actor, name: str) -> Any:
     """Enable a disabled account again (confirmation first)."""
     user = _user(name)
-    if request.method == "GET":
-        return _confirm(
-            title=f"利用者 {user.name} を再開しますか",
-            lead="再開すると、この利用者は以前のパスワードでまたログインできます。"
-            "必要ならパスワードも再設定してください。",
-            action=url_for("staff_admin.user_enable", name=user.name),
-            button="再開する",
-        )
 
     def do() -> str:
         user_service.enable_user(ctx(), user.name)
         return f"利用者 {user.name} を再開しました。"
 
-    return action(do, url_for("staff_admin.users"))
+    return _confirm_then(
+        do,
+        url_for("staff_admin.users"),
+        title=f"利用者 {user.name} を再開しますか",
+        lead="再開すると、この利用者は以前のパスワードでまたログインできます。"
+        "必要ならパスワードも再設定してください。",
+        action=url_for("staff_admin.user_enable", name=user.name),
+        button="再開する",
+    )
 
 
 @bp.route("/users/<name>/password", methods=["GET", "POST"])
@@ -207,21 +216,21 @@ def user_role(actor: Actor, name: str) -> Any:
 def user_revoke_tokens(actor: Actor, name: str) -> Any:
     """Revoke every API token of an account (confirmation first)."""
     user = _user(name)
-    if request.method == "GET":
-        return _confirm(
-            title=f"利用者 {user.name} のAPIトークンをすべて失効させますか",
-            lead="失効したトークンは元に戻せません。この利用者がプログラムから接続している場合は、"
-            "新しいトークンの発行が必要です。ログインには影響しません。",
-            action=url_for("staff_admin.user_revoke_tokens", name=user.name),
-            button="トークンを失効させる",
-            danger=True,
-        )
 
     def do() -> str:
         n = user_service.revoke_tokens(ctx(), user.name)
         return f"利用者 {user.name} のAPIトークン {n}件を失効させました。"
 
-    return action(do, url_for("staff_admin.users"))
+    return _confirm_then(
+        do,
+        url_for("staff_admin.users"),
+        title=f"利用者 {user.name} のAPIトークンをすべて失効させますか",
+        lead="失効したトークンは元に戻せません。この利用者がプログラムから接続している場合は、"
+        "新しいトークンの発行が必要です。ログインには影響しません。",
+        action=url_for("staff_admin.user_revoke_tokens", name=user.name),
+        button="トークンを失効させる",
+        danger=True,
+    )
 
 
 # -- API clients
@@ -324,20 +333,20 @@ def client_rotate(actor: Actor, key_id: str) -> Any:
 def client_revoke(actor: Actor, key_id: str) -> Any:
     """Revoke a client (confirmation first): its requests are refused from then on."""
     client = _client(key_id)
-    if request.method == "GET":
-        return _confirm(
-            title=f"APIクライアント「{client.name}」を失効させますか",
-            lead="失効させると、このクライアントからの送信はすべて拒否されます。元に戻せません。",
-            action=url_for("staff_admin.client_revoke", key_id=client.key_id),
-            button="失効させる",
-            danger=True,
-        )
 
     def do() -> str:
         client_service.revoke_client(ctx(), client.key_id)
         return f"APIクライアント「{client.name}」を失効させました。"
 
-    return action(do, url_for("staff_admin.clients"))
+    return _confirm_then(
+        do,
+        url_for("staff_admin.clients"),
+        title=f"APIクライアント「{client.name}」を失効させますか",
+        lead="失効させると、このクライアントからの送信はすべて拒否されます。元に戻せません。",
+        action=url_for("staff_admin.client_revoke", key_id=client.key_id),
+        button="失効させる",
+        danger=True,
+    )
 
 
 # -- agents

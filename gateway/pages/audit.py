@@ -143,12 +143,10 @@ def summary(event: AuditEvent) -> str | None:
         return f"発送日 {_safe_ymd(d.get('mailed_on'))}"
     if a == "print_batch.reprint":
         return f"{_num(d.get('pages'))}ページ"
-    if a == "settlement_file.ingest":
+    if a in ("settlement_file.ingest", "settlement_batch.post"):
         return f"{_num(d.get('records'))}件・新規 {_num(d.get('new_records'))}件・{_money(d.get('amount'))}"
     if a == "settlement_file.reject":
         return f"ファイル: {d.get('file', '')}"
-    if a == "settlement_batch.post":
-        return f"{_num(d.get('records'))}件・新規 {_num(d.get('new_records'))}件・{_money(d.get('amount'))}"
     if a in ("reconcile.run", "reconcile.ageing"):
         return (
             f"消込 {_num(d.get('matched'))}件・確報 {_num(d.get('confirmed'))}件・"

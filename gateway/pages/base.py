@@ -35,6 +35,7 @@ from gateway.web import csrf
 from gateway.web import current_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def forbidden(actor: Actor | None, message: str | None = None) -> tuple[str, int]:
@@ -98,6 +99,18 @@ def action(do: Callable[[], str | None], back: str | WerkzeugResponse) -> Werkze
     except GatewayError as ex:
         flash(catalogue.error_text(ex), "error")
     return back if isinstance(back, WerkzeugResponse) else redirect(back)
+
+
+def keyset_page(
+    rows: list[T], size: int, *, after: int | None, before: int | None
+) -> tuple[list[T], bool, bool]:
+    """One page of a keyset query asked for ``size + 1`` rows (the extra row tells whether there is a further
+    page in the direction we went): the page, whether there is one on the ``before`` side, and whether there
+    is one on the ``after`` side."""
+    more = len(rows) > size
+    if before is not None:
+        return (rows[-size:] if more else rows), more, True
+    return rows[:size], after is not None, more
 
 
 def no_store(response: Response | str) -> Response:

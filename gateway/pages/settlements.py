@@ -25,6 +25,7 @@ from gateway import jobs as job_runs
 from gateway.context import Actor
 from gateway.errors import GatewayError
 from gateway.pages.base import error_page
+from gateway.pages.base import keyset_page
 from gateway.pages.base import no_store
 from gateway.pages.base import page
 from gateway.pages.printing import actor_name
@@ -114,15 +115,9 @@ def index(actor: Actor) -> Any:
     c = ctx()
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
-    found = ingest.list_files(c, after=after, before=before, limit=PAGE + 1)
-    # one row more than a page tells whether there is a further page in the direction we went
-    more = len(found) > PAGE
-    if before is not None:
-        found = found[-PAGE:] if more else found
-        newer, older = more, True
-    else:
-        found = found[:PAGE]
-        newer, older = after is not None, more
+    found, newer, older = keyset_page(
+        ingest.list_files(c, after=after, before=before, limit=PAGE + 1), PAGE, after=after, before=before
+    )
     rows: list[dict[str, Any]] = [
         {
             "f": f,
@@ -195,14 +190,12 @@ def show(actor: Actor, file_id: int) -> Any:
         return _fail(ex)
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
-    records = ingest.file_records(c, file, after=after, before=before, limit=PAGE + 1)
-    more = len(records) > PAGE
-    if before is not None:
-        records = records[-PAGE:] if more else records
-        earlier, later = more, True
-    else:
-        records = records[:PAGE]
-        earlier, later = after is not None, more
+    records, earlier, later = keyset_page(
+        ingest.file_records(c, file, after=after, before=before, limit=PAGE + 1),
+        PAGE,
+        after=after,
+        before=before,
+    )
     link = "staff_settlements.show"
     return no_store(
         render_template(

@@ -9,6 +9,8 @@ import pytest
 from gateway.services import slips as slip_service
 from gateway.services import users
 from tests.helpers import make_claim
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -16,20 +18,11 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 @pytest.fixture
 def data(ctx):  # type: ignore[no-untyped-def]
-    users.create_user(ctx, "web-finance", "finance", "a long enough password")
-    users.create_user(ctx, "web-accounting", "accounting", "a long enough password")
+    users.create_user(ctx, "web-finance", "finance", PASSWORD)
+    users.create_user(ctx, "web-accounting", "accounting", PASSWORD)
     make_claim(ctx, "R08-00001", debtor_ref="A", debtor_name="見本 一郎", amount=45_000)
     make_claim(ctx, "R08-00002", debtor_ref="B", debtor_name="試験 花子", amount=12_000)
     slip_service.issue_slips(ctx, "R08-00001", slip_service.Plan(first_due_date=datetime.date(2026, 12, 15)))
-
-
-def _login(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/staff/claims")
-    assert "/login" in page.url
-    page.fill("#name", name)
-    page.fill("#password", "a long enough password")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/staff/claims")
 
 
 def _open_claim(page, base: str, number: str) -> None:  # type: ignore[no-untyped-def]
@@ -42,7 +35,7 @@ def _open_claim(page, base: str, number: str) -> None:  # type: ignore[no-untype
 def test_finance_signs_in_sees_claims_and_downloads_a_slip(chromium, live_server, data, tmp_path):
     context = chromium.new_context(accept_downloads=True)
     page = context.new_page()
-    _login(page, live_server, "web-finance")
+    browser_login(page, live_server, "web-finance", next="/staff/claims")
     rows = page.locator("table tbody tr")
     assert rows.count() == 2
     assert "R08-00001" in rows.nth(0).inner_text()
@@ -63,7 +56,7 @@ def test_finance_signs_in_sees_claims_and_downloads_a_slip(chromium, live_server
 def test_accounting_sees_no_names_and_no_pdf_button(chromium, live_server, data):
     context = chromium.new_context()
     page = context.new_page()
-    _login(page, live_server, "web-accounting")
+    browser_login(page, live_server, "web-accounting", next="/staff/claims")
     _open_claim(page, live_server, "R08-00001")
     html = page.content()
     assert "見本 一郎" not in html
@@ -74,7 +67,7 @@ def test_accounting_sees_no_names_and_no_pdf_button(chromium, live_server, data)
 def test_issuing_from_the_page(chromium, live_server, data):
     context = chromium.new_context()
     page = context.new_page()
-    _login(page, live_server, "web-finance")
+    browser_login(page, live_server, "web-finance", next="/staff/claims")
     _open_claim(page, live_server, "R08-00002")
     page.check("input[value=instalments]")
     page.fill("input[name=instalments]", "2")

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from gateway.services import users
 from tests.exceptions.conftest import World
-
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: bytes) -> str:
-    match = re.search(rb'name="csrf[_-]token" (?:value|content)="([^"]+)"', html)
-    assert match
-    return match.group(1).decode()
+from tests.pages import pagetools
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import post
 
 
 @pytest.fixture
@@ -25,22 +18,9 @@ def login(app: Any, world: World) -> Any:
     """A signed-in test client for a new account with ``role``."""
 
     def sign_in(role: str, name: str | None = None) -> FlaskClient:
-        name = name or f"{role}-page"
-        users.create_user(world.ctx, name, role, PASSWORD)
-        client = app.test_client()
-        token = _csrf(client.get("/login").data)
-        response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        return client
+        return pagetools.sign_in(app, world.ctx, role, name)
 
     return sign_in
-
-
-def _post(client: FlaskClient, url: str, page_url: str, **form: str) -> str:
-    token = _csrf(client.get(page_url).data)
-    response = client.post(url, data={"csrf_token": token, **form}, follow_redirects=True)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_data(as_text=True)
 
 
 def test_signed_out_visitors_go_to_the_login(client: FlaskClient, world: World, unknown: int) -> None:
@@ -86,7 +66,7 @@ def test_propose_then_approve_on_the_pages(login: Any, world: World, unknown: in
     assert 'data-resolution="refund_due"' not in page  # not for an unknown slip
     assert "/approve" not in page
 
-    html = _post(
+    html = post(
         finance,
         f"{page_url}/resolve",
         page_url,
@@ -97,21 +77,21 @@ def test_propose_then_approve_on_the_pages(login: Any, world: World, unknown: in
     assert "提案しました" in html
     assert "承認待ち" in html
     # A finance user cannot approve, even by posting the form.
-    token = _csrf(finance.get(page_url).data)
+    token = csrf(finance.get(page_url).data)
     assert finance.post(f"{page_url}/approve", data={"csrf_token": token}).status_code == 403
 
     world.tick()
     approver = login("approver")
     page = approver.get(page_url).get_data(as_text=True)
     assert f'action="{page_url}/approve"' in page and f'action="{page_url}/reject"' in page
-    html = _post(approver, f"{page_url}/approve", page_url, note="receipt seen")
+    html = post(approver, f"{page_url}/approve", page_url, note="receipt seen")
     assert "承認しました" in html and "処理済" in html
     assert world.claim_doc("C1")["status"] == "paid"
 
     world.tick()
     page = finance.get(page_url).get_data(as_text=True)
     assert f'action="{page_url}/unmatch"' in page
-    html = _post(finance, f"{page_url}/unmatch", page_url, reason="wrong payer")
+    html = post(finance, f"{page_url}/unmatch", page_url, reason="wrong payer")
     assert "取り消しました" in html
     assert world.claim_doc("C1")["status"] == "open"
     assert [a["action"] for a in world.exc(unknown)["actions"]] == [
@@ -142,7 +122,7 @@ def test_the_proposer_sees_no_approve_form_and_errors_are_shown(
     page = approver.get(page_url).get_data(as_text=True)
     assert f'action="{page_url}/approve"' not in page
     assert "ご自身の提案です" in page
-    html = _post(approver, f"{page_url}/approve", page_url)
+    html = post(approver, f"{page_url}/approve", page_url)
     assert "別の承認者が行います" in html  # the refusal, as a message
     assert world.exc(unknown)["status"] == "pending_approval"
 
@@ -150,7 +130,7 @@ def test_the_proposer_sees_no_approve_form_and_errors_are_shown(
 def test_refund_forms(login: Any, world: World, paid_twice: dict) -> None:  # type: ignore[type-arg]
     finance = login("finance")
     page_url = f"/staff/exceptions/{paid_twice['overpayment']}"
-    html = _post(
+    html = post(
         finance,
         f"{page_url}/resolve",
         page_url,
@@ -163,12 +143,12 @@ def test_refund_forms(login: Any, world: World, paid_twice: dict) -> None:  # ty
     assert "処理しました" in html
     assert f'action="{page_url}/refunded"' in html
     world.tick()
-    html = _post(finance, f"{page_url}/refunded", page_url, refunded_on="2026-11-27")
+    html = post(finance, f"{page_url}/refunded", page_url, refunded_on="2026-11-27")
     assert "還付済みにしました" in html
     assert f'action="{page_url}/refunded"' not in html
     assert world.exc(paid_twice["overpayment"])["refund"]["status"] == "refunded"
     # A bad value comes back as a message, not an error page.
-    html = _post(
+    html = post(
         finance,
         f"/staff/exceptions/{paid_twice['duplicate']}/resolve",
         f"/staff/exceptions/{paid_twice['duplicate']}",

@@ -16,34 +16,19 @@ from gateway.models import AuditEvent
 from gateway.services import agents as agent_service
 from gateway.services import clients as client_service
 from gateway.services import users
-
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: bytes | str) -> str:
-    text = html.decode() if isinstance(html, bytes) else html
-    match = re.search(r'name="csrf[_-]token" (?:value|content)="([^"]+)"', text)
-    assert match
-    return match.group(1)
-
-
-def sign_in(app: Any, name: str, password: str = PASSWORD) -> tuple[FlaskClient, int]:
-    client = app.test_client()
-    token = _csrf(client.get("/login").data)
-    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
-    return client, response.status_code
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import log_in
+from tests.pages.pagetools import sign_in
 
 
 @pytest.fixture
 def admin(app: Any, ctx: Context) -> FlaskClient:
-    users.create_user(ctx, "boss", "admin", PASSWORD)
-    client, status = sign_in(app, "boss")
-    assert status == 302
-    return client
+    return sign_in(app, ctx, "admin", "boss")
 
 
 def post(client: FlaskClient, url: str, **form: str) -> Any:
-    token = _csrf(client.get("/staff/admin/users").data)
+    token = csrf(client.get("/staff/admin/users").data)
     return client.post(url, data={"csrf_token": token, **form})
 
 
@@ -72,7 +57,7 @@ def test_create_with_a_generated_password_shows_it_once(app: Any, admin: FlaskCl
     assert response.headers["Cache-Control"] == "no-store"
     # the list never shows it again
     assert password.group(1) not in admin.get("/staff/admin/users").get_data(as_text=True)
-    _, status = sign_in(app, "tanaka", password.group(1))
+    _, status = log_in(app, "tanaka", password.group(1))
     assert status == 302
     events = _events(ctx, "user.create")
     assert events and all(password.group(1) not in str(e.detail) for e in events)
@@ -99,20 +84,20 @@ def test_disable_asks_first_then_stops_sign_in_and_enable_restores_it(
     app: Any, admin: FlaskClient, ctx: Context
 ) -> None:
     users.create_user(ctx, "sato", "finance", PASSWORD)
-    signed_in, _ = sign_in(app, "sato")
+    signed_in, _ = log_in(app, "sato")
     confirm = admin.get("/staff/admin/users/sato/disable")
     assert confirm.status_code == 200 and "停止する" in confirm.get_data(as_text=True)
     assert users.get_user(ctx, "sato").active  # nothing happened yet
     done = post(admin, "/staff/admin/users/sato/disable")
     assert done.status_code == 302
     assert "停止しました" in admin.get("/staff/admin/users").get_data(as_text=True)
-    _, status = sign_in(app, "sato")
+    _, status = log_in(app, "sato")
     assert status == 401
     # an open session stops too
     assert signed_in.get("/staff/today").status_code == 302
     assert _events(ctx, "user.disable")
     post(admin, "/staff/admin/users/sato/enable")
-    _, status = sign_in(app, "sato")
+    _, status = log_in(app, "sato")
     assert status == 302
     assert _events(ctx, "user.enable")
 
@@ -126,7 +111,7 @@ def test_an_admin_cannot_disable_itself(admin: FlaskClient) -> None:
 
 def test_role_change_takes_effect_on_the_next_request(app: Any, admin: FlaskClient, ctx: Context) -> None:
     users.create_user(ctx, "sato", "finance", PASSWORD)
-    sato, _ = sign_in(app, "sato")
+    sato, _ = log_in(app, "sato")
     assert sato.get("/staff/claims").status_code == 200
     form = admin.get("/staff/admin/users/sato/role").get_data(as_text=True)
     assert "収納担当" in form
@@ -141,12 +126,12 @@ def test_password_reset_generated_or_typed(app: Any, admin: FlaskClient, ctx: Co
     response = post(admin, "/staff/admin/users/sato/password", password_mode="generate")
     new = re.search(r'<code class="secret">([^<]+)</code>', response.get_data(as_text=True))
     assert new
-    assert sign_in(app, "sato")[1] == 401
-    assert sign_in(app, "sato", new.group(1))[1] == 302
+    assert log_in(app, "sato")[1] == 401
+    assert log_in(app, "sato", new.group(1))[1] == 302
     typed = "another long password"
     response = post(admin, "/staff/admin/users/sato/password", password_mode="set", password=typed)
     assert '<code class="secret">' not in response.get_data(as_text=True)
-    assert sign_in(app, "sato", typed)[1] == 302
+    assert log_in(app, "sato", typed)[1] == 302
     short = post(admin, "/staff/admin/users/sato/password", password_mode="set", password="x")
     assert short.status_code == 422 and "12文字以上" in short.get_data(as_text=True)
 
@@ -224,7 +209,7 @@ def test_agents_list_in_japanese_with_fees(admin: FlaskClient, ctx: Context) -> 
 
 def test_add_agent_and_fee_from_a_date(admin: FlaskClient, ctx: Context) -> None:
     form = admin.get("/staff/admin/agents/new").get_data(as_text=True)
-    token = _csrf(form)
+    token = csrf(form)
     response = admin.post(
         "/staff/admin/agents/new",
         data={
@@ -252,7 +237,7 @@ def test_add_agent_and_fee_from_a_date(admin: FlaskClient, ctx: Context) -> None
 
 def test_admin_pages_are_refused_to_other_roles(app: Any, ctx: Context) -> None:
     users.create_user(ctx, "fin", "finance", PASSWORD)
-    client, _ = sign_in(app, "fin")
+    client, _ = log_in(app, "fin")
     for url in (
         "/staff/admin/users",
         "/staff/admin/clients",

@@ -19,10 +19,11 @@ from gateway.services import agents as agent_service
 from gateway.services import slips as slip_service
 from gateway.services import users
 from tests.helpers import make_claim
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long enough password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -75,19 +76,11 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _login(page: Any, base: str, name: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/staff/today")
-
-
 def test_every_role_start_page(chromium: Any, live_server: str, office: None) -> None:
     for role in ROLES:
         context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
         page = context.new_page()
-        _login(page, live_server, f"demo-{role}")
+        browser_login(page, live_server, f"demo-{role}")
         from playwright.sync_api import expect
 
         expect(page.locator("section.panel")).to_be_visible()
@@ -104,7 +97,7 @@ def test_admin_creates_and_disables_a_user_and_registers_a_client(
 
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    _login(page, live_server, "demo-admin")
+    browser_login(page, live_server, "demo-admin")
     page.click("nav >> text=利用者")
     page.fill("#name", "yamada")
     page.select_option("#role", "accounting")
@@ -156,7 +149,7 @@ def test_auditor_filters_and_verifies(chromium: Any, live_server: str, office: N
 
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    _login(page, live_server, "demo-auditor")
+    browser_login(page, live_server, "demo-auditor")
     page.click("nav >> text=監査ログ")
     page.select_option("#action", "slip.issue")
     page.fill("#claim", "R08-00001")

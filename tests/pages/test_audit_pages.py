@@ -16,17 +16,16 @@ from gateway.models.base import table_of
 from gateway.services import slips as slip_service
 from gateway.services import users
 from tests.helpers import make_claim
-from tests.pages.test_admin import PASSWORD
-from tests.pages.test_admin import _csrf
-from tests.pages.test_admin import sign_in
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import log_in
+from tests.pages.pagetools import sign_in
+from tests.pages.pagetools import visible_text
 
 
 @pytest.fixture
 def auditor(app: Any, ctx: Context) -> FlaskClient:
-    users.create_user(ctx, "kansa", "auditor", PASSWORD)
-    client, status = sign_in(app, "kansa")
-    assert status == 302
-    return client
+    return sign_in(app, ctx, "auditor", "kansa")
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def history(ctx: Context, ctx_as: Any) -> dict[str, str]:
 
 
 def _visible(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<select.*?</select>", "", html, flags=re.S))
+    return visible_text(html, head=True, selects=False)
 
 
 def test_rows_are_in_japanese_without_internal_codes(auditor: FlaskClient, history: dict[str, str]) -> None:
@@ -107,7 +106,7 @@ def test_keyset_paging_both_ways(auditor: FlaskClient, ctx: Context) -> None:
 
 
 def test_verify_ok_then_tampered(auditor: FlaskClient, history: dict[str, str], ctx: Context) -> None:
-    token = _csrf(auditor.get("/staff/audit").data)
+    token = csrf(auditor.get("/staff/audit").data)
     ok = auditor.post("/staff/audit/verify", data={"csrf_token": token}).get_data(as_text=True)
     assert "正常" in ok and "改ざんの疑い" not in ok and "件を確かめました" in ok
     events = table_of(AuditEvent)
@@ -121,9 +120,9 @@ def test_verify_ok_then_tampered(auditor: FlaskClient, history: dict[str, str], 
 
 def test_only_the_auditor_opens_it(app: Any, ctx: Context) -> None:
     users.create_user(ctx, "fin", "finance", PASSWORD)
-    client, _ = sign_in(app, "fin")
+    client, _ = log_in(app, "fin")
     assert client.get("/staff/audit").status_code == 403
-    token = _csrf(client.get("/staff/today").data)
+    token = csrf(client.get("/staff/today").data)
     assert client.post("/staff/audit/verify", data={"csrf_token": token}).status_code == 403
 
 

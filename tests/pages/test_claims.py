@@ -16,31 +16,10 @@ from gateway.crypto import Keyring
 from gateway.models import AuditEvent
 from gateway.services import claims as claim_service
 from gateway.services import slips as slip_service
-from gateway.services import users
 from tests.helpers import make_claim
+from tests.pages.pagetools import csrf
 
-PASSWORD = "a long enough password"
 HEADER = "number,legal_basis,amount,fiscal_year,debtor_ref,debtor_name,debtor_kana\n"
-
-
-def csrf(html: bytes) -> str:
-    match = re.search(rb'name="csrf[_-]token" (?:value|content)="([^"]+)"', html)
-    assert match
-    return match.group(1).decode()
-
-
-@pytest.fixture
-def login(app: Any, ctx: Any) -> Any:
-    def sign_in(role: str) -> FlaskClient:
-        name = f"{role}-claims"
-        users.create_user(ctx, name, role, PASSWORD)
-        client = app.test_client()
-        token = csrf(client.get("/login").data)
-        response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        return client
-
-    return sign_in
 
 
 def text(response: Any) -> str:

@@ -10,11 +10,12 @@ import pytest
 
 from gateway.services import users
 from tests.helpers import make_claim
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "a long enough password"
 
 
 @pytest.fixture
@@ -46,11 +47,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def test_search_open_issue_reissue_void_as_a_clerk(chromium, live_server, data, tmp_path):  # type: ignore[no-untyped-def]
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    page.goto(f"{live_server}/staff/claims")
-    page.fill("#name", "clerk-sato")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/**")
+    browser_login(page, live_server, "clerk-sato", next="/staff/claims", landing="**/staff/**")
     page.goto(f"{live_server}/staff/claims")
     shot(page, "claims-list.png")
 
@@ -123,11 +120,7 @@ def test_import_preview_and_commit_in_the_browser(chromium, live_server, data, t
     )
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    page.goto(f"{live_server}/staff/claims/import")
-    page.fill("#name", "clerk-sato")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/staff/claims/import")
+    browser_login(page, live_server, "clerk-sato", next="/staff/claims/import")
     shot(page, "claims-import.png")
     page.set_input_files("#file", str(bad))
     page.click("button:has-text('内容を確認する')")
@@ -149,11 +142,7 @@ def test_import_preview_and_commit_in_the_browser(chromium, live_server, data, t
 def test_new_adjust_and_close_forms(chromium, live_server, data):  # type: ignore[no-untyped-def]
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    page.goto(f"{live_server}/staff/claims/new")
-    page.fill("#name", "clerk-sato")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/staff/claims/new")
+    browser_login(page, live_server, "clerk-sato", next="/staff/claims/new")
     shot(page, "claims-new.png")
     page.goto(f"{live_server}/staff/claims/R08-00001/adjust")
     shot(page, "claims-adjust.png")

@@ -12,10 +12,10 @@ from gateway.context import Actor
 from gateway.services import exceptions as svc
 from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import World
-from tests.pages.money_helpers import assert_clerk_text
-from tests.pages.money_helpers import post
-from tests.pages.money_helpers import sign_in
-from tests.pages.money_helpers import visible_text
+from tests.pages.pagetools import assert_clerk_text
+from tests.pages.pagetools import post
+from tests.pages.pagetools import sign_in
+from tests.pages.pagetools import visible_text
 
 world = exceptions_world.world
 unknown = exceptions_world.unknown

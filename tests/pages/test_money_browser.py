@@ -17,9 +17,10 @@ from gateway.services import users
 from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import FINANCE
 from tests.exceptions.conftest import World
-from tests.pages.money_helpers import FORBIDDEN
-from tests.pages.money_helpers import ISO_DATE
-from tests.pages.money_helpers import PASSWORD
+from tests.pages.pagetools import FORBIDDEN
+from tests.pages.pagetools import ISO_DATE
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 from tests.reports import conftest as reports_world
 from tests.reports.conftest import Week
 
@@ -47,6 +48,11 @@ def _clerk_text(page: Any) -> str:
     return text
 
 
+def _back_on(base: str, path: str) -> re.Pattern[str]:
+    """The page asked for, or one of its dated or numbered sub-pages."""
+    return re.compile(re.escape(base + path) + r"(/[\d-]+)?$")
+
+
 def _watch(page: Any) -> list[str]:
     """Server errors and CSP violations seen while the test drives the page."""
     problems: list[str] = []
@@ -56,14 +62,6 @@ def _watch(page: Any) -> list[str]:
         lambda m: problems.append(m.text) if m.type == "error" and "Refused" in m.text else None,
     )
     return problems
-
-
-def _login(page: Any, base: str, path: str, name: str) -> None:
-    page.goto(base + path)
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(base + path) + r"(/[\d-]+)?$"))
 
 
 def test_finance_resolves_an_exception_and_records_a_counter_receipt(
@@ -77,7 +75,13 @@ def test_finance_resolves_an_exception_and_records_a_counter_receipt(
     page = context.new_page()
     problems = _watch(page)
 
-    _login(page, live_server, "/staff/exceptions", "fin-yamada")
+    browser_login(
+        page,
+        live_server,
+        "fin-yamada",
+        next="/staff/exceptions",
+        landing=_back_on(live_server, "/staff/exceptions"),
+    )
     row = page.locator(f'table.queue tr:has(a[href="/staff/exceptions/{unknown}"])')
     expect(row).to_contain_text("該当納付書なし")
     expect(row).to_contain_text("見本収納代行")
@@ -139,7 +143,9 @@ def test_finance_records_that_a_refund_was_paid(
     context = chromium.new_context(locale="ja-JP", viewport={"width": 1024, "height": 800})
     page = context.new_page()
     problems = _watch(page)
-    _login(page, live_server, "/staff/refunds", "fin-mori")
+    browser_login(
+        page, live_server, "fin-mori", next="/staff/refunds", landing=_back_on(live_server, "/staff/refunds")
+    )
     row = page.locator("table.refunds tr[data-refund]")
     expect(row).to_contain_text("12,000円")
     expect(row).to_contain_text("令和8年度")
@@ -164,7 +170,13 @@ def test_accounting_reads_the_reports_and_exports(chromium: Any, live_server: st
     )
     page = context.new_page()
     problems = _watch(page)
-    _login(page, live_server, "/staff/reports/daily", "acc-ueda")
+    browser_login(
+        page,
+        live_server,
+        "acc-ueda",
+        next="/staff/reports/daily",
+        landing=_back_on(live_server, "/staff/reports/daily"),
+    )
     assert page.url.endswith("/staff/reports/daily/2026-12-04")  # the latest day with data
     expect(page.locator("h1#report-title")).to_contain_text("令和8年12月4日")
     assert page.locator('svg g[class="day"]').count() == 30

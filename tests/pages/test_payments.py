@@ -17,11 +17,11 @@ from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import FINANCE
 from tests.exceptions.conftest import World
 from tests.helpers import make_claim
-from tests.pages.money_helpers import assert_clerk_text
-from tests.pages.money_helpers import csrf
-from tests.pages.money_helpers import post
-from tests.pages.money_helpers import sign_in
-from tests.pages.money_helpers import visible_text
+from tests.pages.pagetools import assert_clerk_text
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import post
+from tests.pages.pagetools import sign_in
+from tests.pages.pagetools import visible_text
 
 world = exceptions_world.world
 paid_twice = exceptions_world.paid_twice

@@ -17,36 +17,12 @@ from gateway.context import Context
 from gateway.models import AuditEvent
 from gateway.models import PrintBatch
 from gateway.services import slips as slip_service
-from gateway.services import users
 from tests.conftest import Clock
 from tests.helpers import make_claim
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import visible_text
 
-PASSWORD = "correct horse battery"
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _csrf(html: bytes) -> str:
-    match = re.search(rb'name="csrf[_-]token" (?:value|content)="([^"]+)"', html)
-    assert match
-    return match.group(1).decode()
-
-
-def _visible(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", html.split("<body>", 1)[-1])
-
-
-@pytest.fixture
-def login(app: Any, ctx: Context) -> Any:
-    def sign_in(role: str, name: str | None = None) -> FlaskClient:
-        name = name or f"{role}-page"
-        users.create_user(ctx, name, role, PASSWORD)
-        client = app.test_client()
-        token = _csrf(client.get("/login").data)
-        response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        return client
-
-    return sign_in
 
 
 @pytest.fixture
@@ -68,7 +44,7 @@ def slips(ctx: Context) -> None:
 
 
 def _create(client: FlaskClient, **form: str) -> Any:
-    token = _csrf(client.get("/staff/print-batches/new").data)
+    token = csrf(client.get("/staff/print-batches/new").data)
     return client.post("/staff/print-batches/create", data={"csrf_token": token, **form})
 
 
@@ -93,7 +69,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
     form = client.get("/staff/print-batches/new").get_data(as_text=True)
     assert 'type="date"' in form and "債権番号" in form
     confirm = client.get("/staff/print-batches/new?confirm=1&due_from=2026-12-01&due_to=2026-12-31")
-    text = _visible(confirm.get_data(as_text=True))
+    text = visible_text(confirm.get_data(as_text=True))
     assert "次の内容で作成します" in text
     assert "3枚" in text and "62,000円" in text  # 45,000 + 12,000 + 5,000
     assert "2026/12/10" in text and "2026/12/21" in text and not ISO.search(text)
@@ -103,7 +79,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
     assert response.status_code == 302 and response.headers["Location"].endswith("/staff/print-batches/1")
     page = client.get("/staff/print-batches/1")
     assert page.headers["Cache-Control"] == "no-store"
-    text = _visible(page.get_data(as_text=True))
+    text = visible_text(page.get_data(as_text=True))
     assert "印刷バッチ 1 を作成しました" in text and "封筒 2通" in text
     assert "未発送" in text
     # the debtor without an address is listed for staff, by slip and claim number only
@@ -124,7 +100,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
     assert all(e.actor_name == "finance-page" for e in downloads)
 
     clock.advance(days=3)  # handed to the post on Monday
-    token = _csrf(client.get("/staff/print-batches/1").data)
+    token = csrf(client.get("/staff/print-batches/1").data)
     mailed = client.post(
         "/staff/print-batches/1/mailed",
         data={"csrf_token": token, "mailed_on": "2026-11-30"},
@@ -151,7 +127,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
     ctx.session.commit()
     assert ctx.session.get(PrintBatch, 1).reprints == 1  # type: ignore[union-attr]
 
-    listing = _visible(client.get("/staff/print-batches").get_data(as_text=True))
+    listing = visible_text(client.get("/staff/print-batches").get_data(as_text=True))
     assert "印刷バッチ 1" in listing and "2026/11/30" in listing and "finance-page" in listing
     assert "user:" not in listing and not ISO.search(listing)
 
@@ -159,7 +135,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
 def test_selected_claims_and_japanese_errors(login: Any, slips: None, ctx: Context) -> None:
     client = login("finance")
     confirm = client.get("/staff/print-batches/new?confirm=1&claims=R08-00003")
-    assert "1枚" in _visible(confirm.get_data(as_text=True))
+    assert "1枚" in visible_text(confirm.get_data(as_text=True))
     assert _create(client, claims="R08-00003").status_code == 302
     batch = ctx.session.get(PrintBatch, 1)
     assert batch is not None and batch.envelopes == 1
@@ -184,15 +160,15 @@ def test_print_vendor_sees_only_batches_until_they_expire(
     today = vendor.get("/staff/today")
     nav = re.search(r"<nav>(.*?)</nav>", today.get_data(as_text=True), re.S)
     assert nav and "印刷" in nav.group(1) and "債権" not in nav.group(1) and "収納データ" not in nav.group(1)
-    listing = _visible(vendor.get("/staff/print-batches").get_data(as_text=True))
+    listing = visible_text(vendor.get("/staff/print-batches").get_data(as_text=True))
     assert "印刷バッチ 1" in listing and "表示期限" in listing and "2026/12/11" in listing
     assert "印刷バッチを作成する" not in listing
     page = vendor.get("/staff/print-batches/1").get_data(as_text=True)
     assert "R08-" not in page and "見本" not in page and "/staff/claims" not in page
-    assert "再印刷(PDF" not in _visible(page) and "/reprint" not in page
+    assert "再印刷(PDF" not in visible_text(page) and "/reprint" not in page
     assert _download(vendor, "/staff/print-batches/1/pdf")[0] == 200
     assert _audit(ctx, "print_batch.download")[-1].actor_name == "print_vendor-page"
-    token = _csrf(vendor.get("/staff/print-batches/1").data)
+    token = csrf(vendor.get("/staff/print-batches/1").data)
     assert (
         vendor.post(
             "/staff/print-batches/1/mailed", data={"csrf_token": token, "mailed_on": "2026-11-28"}
@@ -205,7 +181,7 @@ def test_print_vendor_sees_only_batches_until_they_expire(
     assert vendor.post("/staff/print-batches/1/reprint", data={"csrf_token": token}).status_code == 403
 
     clock.advance(days=settings.print_batch_days, minutes=1)
-    listing = _visible(vendor.get("/staff/print-batches").get_data(as_text=True))
+    listing = visible_text(vendor.get("/staff/print-batches").get_data(as_text=True))
     assert "印刷バッチ 1" not in listing and "印刷バッチはありません" in listing
     for url in ("/staff/print-batches/1", "/staff/print-batches/1/pdf", "/staff/print-batches/1/manifest"):
         response = vendor.get(url)
@@ -213,7 +189,7 @@ def test_print_vendor_sees_only_batches_until_they_expire(
         assert "作成から14日を過ぎたため" in response.get_data(as_text=True)
     downloads = len(_audit(ctx, "print_batch.download"))
     # finance still sees and downloads it
-    assert "印刷バッチ 1" in _visible(finance.get("/staff/print-batches").get_data(as_text=True))
+    assert "印刷バッチ 1" in visible_text(finance.get("/staff/print-batches").get_data(as_text=True))
     assert _download(finance, "/staff/print-batches/1/pdf")[0] == 200
     assert len(_audit(ctx, "print_batch.download")) == downloads + 1
 
@@ -235,11 +211,11 @@ def test_a_batch_printed_elsewhere_says_to_reprint(
 
     printing.print_batch(ctx, tmp_path / "cli-out")  # `gateway slips print-batch -o DIR`
     finance = login("finance")
-    page = _visible(finance.get("/staff/print-batches/1").get_data(as_text=True))
+    page = visible_text(finance.get("/staff/print-batches/1").get_data(as_text=True))
     assert "ファイルはサーバーにありません" in page and "再印刷" in page
     missing = finance.get("/staff/print-batches/1/pdf")
     assert missing.status_code == 404 and "再印刷" in missing.get_data(as_text=True)
-    token = _csrf(finance.get("/staff/print-batches/1").data)
+    token = csrf(finance.get("/staff/print-batches/1").data)
     finance.post("/staff/print-batches/1/reprint", data={"csrf_token": token})
     assert _download(finance, "/staff/print-batches/1/pdf")[0] == 200
 

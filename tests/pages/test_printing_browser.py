@@ -14,11 +14,12 @@ from gateway.services import slips as slip_service
 from gateway.services import users
 from tests.conftest import Clock
 from tests.helpers import make_claim
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORD = "a long enough password"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
 
@@ -34,14 +35,6 @@ def data(ctx: Context) -> None:
         slip_service.issue_slips(ctx, number, slip_service.Plan(first_due_date=datetime.date(2026, 12, 15)))
 
 
-def _login(page: Any, base: str, name: str, target: str) -> None:
-    page.goto(f"{base}{target}")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
-
-
 def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -54,7 +47,7 @@ def test_create_download_and_record_mailing(
         accept_downloads=True, viewport={"width": 1024, "height": 800}, locale="ja-JP"
     )
     page = context.new_page()
-    _login(page, live_server, "web-finance", "/staff/print-batches")
+    browser_login(page, live_server, "web-finance", next="/staff/print-batches")
     expect(page.locator("table.print-batches")).to_contain_text("印刷バッチはありません")
     page.click("text=印刷バッチを作成する")
     page.wait_for_url(f"{live_server}/staff/print-batches/new")
@@ -91,7 +84,7 @@ def test_create_download_and_record_mailing(
 
     vendor = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = vendor.new_page()
-    _login(page, live_server, "web-printer", "/staff/print-batches")
+    browser_login(page, live_server, "web-printer", next="/staff/print-batches")
     expect(page.locator("header nav")).to_have_text("今日印刷")
     expect(page.locator("table.print-batches")).to_contain_text("表示期限")
     page.click("text=印刷バッチ 1")

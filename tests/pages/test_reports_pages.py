@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.services import reports
-from tests.pages.money_helpers import assert_clerk_text
-from tests.pages.money_helpers import csrf
-from tests.pages.money_helpers import sign_in
-from tests.pages.money_helpers import visible_text
+from tests.pages.pagetools import assert_clerk_text
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import sign_in
+from tests.pages.pagetools import visible_text
 from tests.reports import conftest as reports_world
 from tests.reports.conftest import DAY1
 from tests.reports.conftest import DAY2

@@ -16,40 +16,14 @@ from flask.testing import FlaskClient
 from gateway.context import Context
 from gateway.jobs import RUNS
 from gateway.models import AuditEvent
-from gateway.services import users
 from tests.ingest.conftest import add_agent
+from tests.pages.pagetools import csrf
+from tests.pages.pagetools import visible_text
 
-PASSWORD = "correct horse battery"
 DATA = Path(__file__).parents[1] / "data"
 GOOD = DATA / "ingest" / "overlap-a.txt"
 BAD = DATA / "pages" / "bad-payment-date.txt"
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _csrf(html: bytes) -> str:
-    match = re.search(rb'name="csrf[_-]token" (?:value|content)="([^"]+)"', html)
-    assert match
-    return match.group(1).decode()
-
-
-def _visible(html: str) -> str:
-    """The text a clerk sees (tags, attributes and the head stripped)."""
-    body = html.split("<body>", 1)[-1]
-    return re.sub(r"<[^>]+>", " ", body)
-
-
-@pytest.fixture
-def login(app: Any, ctx: Context) -> Any:
-    def sign_in(role: str, name: str | None = None) -> FlaskClient:
-        name = name or f"{role}-page"
-        users.create_user(ctx, name, role, PASSWORD)
-        client = app.test_client()
-        token = _csrf(client.get("/login").data)
-        response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        return client
-
-    return sign_in
 
 
 @pytest.fixture
@@ -58,7 +32,7 @@ def agent(ctx: Context) -> Any:
 
 
 def _upload(client: FlaskClient, *files: tuple[str, bytes]) -> str:
-    token = _csrf(client.get("/staff/settlements").data)
+    token = csrf(client.get("/staff/settlements").data)
     response = client.post(
         "/staff/settlements/upload",
         data={"csrf_token": token, "files": [(io.BytesIO(body), name) for name, body in files]},
@@ -84,14 +58,14 @@ def test_one_good_one_duplicate_one_bad_file_in_one_upload(login: Any, agent: An
     )
     rows = re.findall(r"<tr class=\"(accepted|duplicate_file|rejected)\">(.*?)</tr>", html, re.S)
     assert [status for status, _ in rows] == ["accepted", "duplicate_file", "rejected"]
-    good, duplicate, bad = (_visible(row) for _, row in rows)
+    good, duplicate, bad = (visible_text(row) for _, row in rows)
     assert "取込済" in good and "速報 4件 50,777円" in good and "確報 1件 5,000円" in good
     assert "55,777円" in good
     assert "重複" in duplicate
     assert "以前に取り込み済み" in html
     assert "不備" in bad
     assert "3行目「納付日」" in bad and "(値: 20261341)" in bad
-    text = _visible(html)
+    text = visible_text(html)
     for code in ("payment_date", "fixed120", "FieldError", "01", "accepted", "duplicate_file"):
         assert code not in text, code
 
@@ -100,7 +74,7 @@ def test_the_list_and_a_file_page_in_japanese(login: Any, agent: Any, ctx: Conte
     client = login("finance")
     _upload(client, ("overlap-a.txt", GOOD.read_bytes()), ("bad-payment-date.txt", BAD.read_bytes()))
     html = client.get("/staff/settlements").get_data(as_text=True)
-    text = _visible(html)
+    text = visible_text(html)
     assert "overlap-a.txt" in text and "見本収納代行12345" in text and "取込済" in text
     assert "2026/11/27 10:00" in text  # received time, Japan time to the minute
     # the rejected file is listed with its located error
@@ -111,7 +85,7 @@ def test_the_list_and_a_file_page_in_japanese(login: Any, agent: Any, ctx: Conte
     page = client.get(f"/staff/settlements/{file_id.group(1)}")
     assert page.headers["Cache-Control"] == "no-store"
     body = page.get_data(as_text=True)
-    text = _visible(body)
+    text = visible_text(body)
     assert "2600000123400100" in text  # a payment number (barcode positions 14-29)
     assert "10,000円" in text and "セブン-イレブン" in text and "PayPay" in text
     assert "速報" in text and "確報" in text
@@ -155,7 +129,7 @@ def test_original_download_is_logged_and_limited_to_finance_and_accounting(
     assert auditor.get("/staff/settlements/1").status_code == 200
     assert auditor.get("/staff/settlements/1/original").status_code == 403
     assert "原本をダウンロード" not in auditor.get("/staff/settlements/1").get_data(as_text=True)
-    assert "取り込む" not in _visible(auditor.get("/staff/settlements").get_data(as_text=True))
+    assert "取り込む" not in visible_text(auditor.get("/staff/settlements").get_data(as_text=True))
     assert login("print_vendor").get("/staff/settlements").status_code == 403
     missing = client.get("/staff/settlements/99")
     assert missing.status_code == 404 and "見つかりません" in missing.get_data(as_text=True)
@@ -164,22 +138,22 @@ def test_original_download_is_logged_and_limited_to_finance_and_accounting(
 def test_reconcile_button_shows_what_it_did(login: Any, agent: Any) -> None:
     client = login("accounting")
     _upload(client, ("overlap-a.txt", GOOD.read_bytes()))
-    token = _csrf(client.get("/staff/settlements").data)
+    token = csrf(client.get("/staff/settlements").data)
     response = client.post("/staff/reconcile", data={"csrf_token": token})
     assert response.status_code == 200
-    text = _visible(response.get_data(as_text=True))
+    text = visible_text(response.get_data(as_text=True))
     assert "消込の結果" in text
     # five records of slips this office never issued: five exceptions of one kind
     assert re.search(r"例外\s+5件", text)
     assert "該当納付書なし" in text and "unknown_slip" not in text
     again = client.post("/staff/reconcile", data={"csrf_token": token})
-    assert re.search(r"例外\s+0件", _visible(again.get_data(as_text=True)))
+    assert re.search(r"例外\s+0件", visible_text(again.get_data(as_text=True)))
     assert login("auditor").post("/staff/reconcile", data={"csrf_token": token}).status_code in (400, 403)
 
 
 def test_upload_without_a_file_says_what_to_do(login: Any) -> None:
     client = login("finance")
-    token = _csrf(client.get("/staff/settlements").data)
+    token = csrf(client.get("/staff/settlements").data)
     response = client.post("/staff/settlements/upload", data={"csrf_token": token})
     assert "取り込むファイルを選んでください" in response.get_data(as_text=True)
 
@@ -211,13 +185,13 @@ def job_runs(ctx: Context) -> None:
 
 
 def test_jobs_page_hides_technical_errors_from_clerks(login: Any, job_runs: None) -> None:
-    text = _visible(login("finance").get("/staff/jobs").get_data(as_text=True))
+    text = visible_text(login("finance").get("/staff/jobs").get_data(as_text=True))
     assert "受信フォルダの取込" in text and "収納データの取得" in text and "消込" in text
     assert "2026/11/27 08:00" in text and "2026/11/27 07:00" in text  # last run, last failure (JST)
     assert "失敗しました。システム管理者に連絡してください。" in text
     assert "ConnectionError" not in text and "詳細(システム管理者向け)" not in text
     assert "まだ実行されていません" in text  # reconcile never ran
-    admin = _visible(login("admin").get("/staff/jobs").get_data(as_text=True))
+    admin = visible_text(login("admin").get("/staff/jobs").get_data(as_text=True))
     assert "詳細(システム管理者向け)" in admin and "ConnectionError" in admin
     assert login("auditor").get("/staff/jobs").status_code == 403
 
@@ -230,7 +204,7 @@ def test_other_rejections_are_located_in_japanese(login: Any, agent: Any) -> Non
         ("foreign-agent.txt", (DATA / "pages" / "foreign-agent.txt").read_bytes()),
         ("notes.txt", "メモ\n".encode()),
     )
-    text = _visible(html)
+    text = visible_text(html)
     assert "3行目「速報の件数」" in text and "明細 1、最終行 2" in text
     assert "1行目「収納代行会社コード」" in text and "(値: 54321)" in text
     assert "ファイルの形式が分かりません" in text and "確かめてください。ファイル" not in text
@@ -263,7 +237,7 @@ def test_the_file_list_pages_both_ways(login: Any, agent: Any) -> None:
     try:
         first = client.get("/staff/settlements").get_data(as_text=True)
         assert "identical-rows.txt" in first and "overlap-b.txt" in first and "overlap-a.txt" not in first
-        assert "全3件" in _visible(first) and "?before=" not in first
+        assert "全3件" in visible_text(first) and "?before=" not in first
         older = re.search(r'href="(/staff/settlements\?after=\d+)"', first)
         assert older
         second = client.get(older.group(1)).get_data(as_text=True)

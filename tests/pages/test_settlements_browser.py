@@ -14,11 +14,12 @@ from gateway.context import Context
 from gateway.jobs import RUNS
 from gateway.services import users
 from tests.ingest.conftest import add_agent
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import browser_login
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORD = "a long enough password"
 DATA = Path(__file__).parents[1] / "data"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
@@ -30,14 +31,6 @@ def people(ctx: Context) -> None:
     users.create_user(ctx, "web-admin", "admin", PASSWORD)
 
 
-def _login(page: Any, base: str, name: str, target: str) -> None:
-    page.goto(f"{base}{target}")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
-
-
 def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -46,7 +39,7 @@ def _shot(page: Any, name: str) -> None:
 def test_upload_list_file_and_reconcile(chromium: Any, live_server: str, people: None) -> None:
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    _login(page, live_server, "web-finance", "/staff/settlements")
+    browser_login(page, live_server, "web-finance", next="/staff/settlements")
     expect(page.locator("h1")).to_contain_text("収納データ")
     page.set_input_files(
         "#files", [str(DATA / "ingest" / "overlap-a.txt"), str(DATA / "pages" / "bad-payment-date.txt")]
@@ -106,7 +99,7 @@ def test_jobs_page_for_the_admin(chromium: Any, live_server: str, people: None, 
     ctx.session.commit()
     context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    _login(page, live_server, "web-admin", "/staff/jobs")
+    browser_login(page, live_server, "web-admin", next="/staff/jobs")
     row = page.locator("tr[data-job=fetch]")
     expect(row).to_contain_text("収納データの取得")
     expect(row).to_contain_text("失敗")

@@ -13,12 +13,11 @@ from gateway.models import PrintBatch
 from gateway.models import PrintBatchItem
 from gateway.services import slips as slip_service
 from tests.helpers import make_claim
-from tests.pages.test_claims import csrf
-from tests.pages.test_claims import login  # noqa: F401  (fixture)
+from tests.pages.pagetools import csrf
 from tests.pages.test_claims import text
 
 
-def test_issue_shows_the_plan_before_creating_anything(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_issue_shows_the_plan_before_creating_anything(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-1", amount=100_000)
     client = login("finance")
     claim = text(client.get("/staff/claims/S-1"))
@@ -37,7 +36,7 @@ def test_issue_shows_the_plan_before_creating_anything(login: Any, ctx: Any) -> 
     assert "有効な納付書が残額をすべてカバーしています" in covered and "枚発行する" not in covered
 
 
-def test_a_stale_preview_is_not_issued(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_a_stale_preview_is_not_issued(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-2", amount=50_000)
     client = login("finance")
     preview = text(client.get("/staff/claims/S-2/slips/preview?mode=single"))
@@ -49,7 +48,7 @@ def test_a_stale_preview_is_not_issued(login: Any, ctx: Any) -> None:  # noqa: F
     assert ctx.session.execute(sa.text("SELECT count(*) FROM slips")).scalar() == 1
 
 
-def test_plan_errors_are_japanese(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_plan_errors_are_japanese(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-3", amount=700_000)
     client = login("finance")
     html = text(client.get("/staff/claims/S-3/slips/preview?mode=single"))
@@ -58,7 +57,7 @@ def test_plan_errors_are_japanese(login: Any, ctx: Any) -> None:  # noqa: F811
     assert "「初回納期限」が過去の日付です" in past
 
 
-def test_slip_page_void_needs_a_confirmation_and_a_reason(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_slip_page_void_needs_a_confirmation_and_a_reason(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-4", amount=20_000)
     slip = slip_service.issue_slips(
         ctx, "S-4", slip_service.Plan(first_due_date=datetime.date(2026, 12, 15))
@@ -92,12 +91,12 @@ def test_slip_page_void_needs_a_confirmation_and_a_reason(login: Any, ctx: Any) 
         follow_redirects=True,
     )
     html = text(done)
-    assert "無効にしました" in html and "宛先誤り" in html and "finance-claims" in html
+    assert "無効にしました" in html and "宛先誤り" in html and "finance-page" in html
     assert "2026/11/27 10:00" in html  # when, Japan time
     assert "user:" not in html
 
 
-def test_reissue_from_the_page(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_reissue_from_the_page(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-5", amount=30_000)
     slip = slip_service.issue_slips(ctx, "S-5")[0]
     client = login("finance")
@@ -115,7 +114,7 @@ def test_reissue_from_the_page(login: Any, ctx: Any) -> None:  # noqa: F811
     assert "再発行済" in old and new in old and "この納付書を無効にする" not in old
 
 
-def test_roles_on_slip_pages(login: Any, ctx: Any) -> None:  # noqa: F811
+def test_roles_on_slip_pages(login: Any, ctx: Any) -> None:
     make_claim(ctx, "S-6", amount=10_000)
     slip = slip_service.issue_slips(ctx, "S-6")[0]
     auditor = login("auditor")

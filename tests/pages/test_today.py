@@ -17,8 +17,9 @@ from gateway.permissions import ROLES
 from gateway.services import slips as slip_service
 from gateway.services import users
 from tests.helpers import make_claim
-from tests.pages.test_admin import PASSWORD
-from tests.pages.test_admin import sign_in
+from tests.pages.pagetools import PASSWORD
+from tests.pages.pagetools import sign_in
+from tests.pages.pagetools import visible_text
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 11, 27, 1, 0, tzinfo=UTC)  # the pinned clock: 10:00 in Japan
@@ -60,14 +61,7 @@ def world(ctx: Context) -> None:
 
 
 def _client(app: Any, ctx: Context, role: str) -> FlaskClient:
-    users.create_user(ctx, f"u-{role}", role, PASSWORD)
-    client, status = sign_in(app, f"u-{role}")
-    assert status == 302
-    return client
-
-
-def _text(html: str) -> str:
-    return re.sub(r"<[^>]+>", " ", html)
+    return sign_in(app, ctx, role, f"u-{role}")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -83,7 +77,7 @@ def test_every_role_lands_on_its_start_page(app: Any, ctx: Context, world: None,
     assert client.get("/").headers["Location"].endswith("/staff/today")
     response = client.get("/staff/today")
     assert response.status_code == 200
-    text = _text(response.get_data(as_text=True))
+    text = visible_text(response.get_data(as_text=True), head=True)
     assert "見本 花子" not in text  # no start page shows a debtor
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
     assert 'id="panel-' in response.get_data(as_text=True)
@@ -98,7 +92,7 @@ def test_finance_panels(app: Any, ctx: Context, world: None) -> None:
     assert "確報未着" in html and "kind=unconfirmed_preliminary" in html
     assert "/staff/claims?due_from=2026-11-27&amp;due_to=2026-12-03" in html
     assert "/staff/settlements" in html
-    assert "印刷バッチ" not in _text(html)
+    assert "印刷バッチ" not in visible_text(html, head=True)
 
 
 def test_approver_sees_proposals_first(app: Any, ctx: Context, world: None) -> None:
@@ -112,7 +106,7 @@ def test_approver_sees_proposals_first(app: Any, ctx: Context, world: None) -> N
 
 def test_print_vendor_sees_only_unexpired_batches(app: Any, ctx: Context, world: None) -> None:
     html = _client(app, ctx, "print_vendor").get("/staff/today").get_data(as_text=True)
-    text = _text(html)
+    text = visible_text(html, head=True)
     assert 'id="panel-print"' in html
     assert html.count('href="/staff/print-batches/') == 1  # the 30-day-old batch has expired
     assert "R08-00001" not in text and "債権" not in text and "例外" not in text
@@ -120,7 +114,7 @@ def test_print_vendor_sees_only_unexpired_batches(app: Any, ctx: Context, world:
 
 def test_admin_sees_counts_and_jobs_but_no_names(app: Any, ctx: Context, world: None) -> None:
     html = _client(app, ctx, "admin").get("/staff/today").get_data(as_text=True)
-    text = _text(html)
+    text = visible_text(html, head=True)
     assert 'id="panel-admin"' in html
     assert "消込" in text and "失敗" in text and "reconcile" not in text and "failed" not in text
     assert 'href="/staff/admin/users"' in html and 'href="/staff/jobs"' in html

@@ -1,5 +1,5 @@
-"""Helpers of the exceptions, payments and reports page tests: sign in with a password (forms need the
-session's CSRF token), post a form, and the visible text of a page with what must never appear in it."""
+"""Helpers of the staff-page tests: sign in with a password (forms need the session's CSRF token), post a
+form, the visible text of a page with what must never appear in it, and signing in a real browser."""
 
 from __future__ import annotations
 
@@ -25,13 +25,23 @@ def csrf(page: bytes | str) -> str:
     return match.group(1)
 
 
+def _post_login(app: Any, name: str, password: str) -> tuple[FlaskClient, Any]:
+    client = app.test_client()
+    token = csrf(client.get("/login").data)
+    return client, client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+
+
+def log_in(app: Any, name: str, password: str = PASSWORD) -> tuple[FlaskClient, int]:
+    """A test client after posting the login form as ``name``, and the status code of that post."""
+    client, response = _post_login(app, name, password)
+    return client, response.status_code
+
+
 def sign_in(app: Any, ctx: Context, role: str, name: str | None = None) -> FlaskClient:
     """A test client signed in as a new account with ``role``."""
     name = name or f"{role}-page"
     users.create_user(ctx, name, role, PASSWORD)
-    client = app.test_client()
-    token = csrf(client.get("/login").data)
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    client, response = _post_login(app, name, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 
@@ -44,10 +54,15 @@ def post(client: FlaskClient, url: str, page_url: str, **form: str) -> str:
     return response.get_data(as_text=True)
 
 
-def visible_text(page: str) -> str:
-    """What a reader sees: the body without tags, attributes, styles or the chart's machine data."""
-    body = page.split("<body>", 1)[-1]
+def visible_text(page: str, *, head: bool = False, selects: bool = True) -> str:
+    """What a reader sees: the body without tags, attributes, styles or the chart's machine data.
+
+    ``head=True`` keeps the head's text too (the title); ``selects=False`` drops the drop-down lists,
+    whose options name every choice (the audit filters)."""
+    body = page if head else page.split("<body>", 1)[-1]
     body = re.sub(r"<style.*?</style>|<script.*?</script>", " ", body, flags=re.S)
+    if not selects:
+        body = re.sub(r"<select.*?</select>", "", body, flags=re.S)
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -64,3 +79,18 @@ def assert_clerk_text(page: str) -> str:
 def _around(text: str, word: str) -> str:
     at = text.find(word)
     return " ".join(text[max(0, at - 120) : at + 120].split())
+
+
+def browser_login(
+    page: Any, base: str, name: str, password: str = PASSWORD, *, next: str | None = None, landing: Any = None
+) -> None:
+    """Sign in through the login form in a real browser. With ``next``, open that page first (it must send
+    a signed-out visitor to the login) and wait to come back to it; otherwise wait for the start page.
+    ``landing`` (a URL, glob or pattern) overrides where to wait."""
+    page.goto(base + (next or "/login"))
+    if next:
+        assert "/login" in page.url
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(landing if landing is not None else base + (next or "/staff/today"))
