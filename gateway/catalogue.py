@@ -135,6 +135,8 @@ LABELS: dict[str, dict[str, str]] = {
     "audit_action": {
         "user.create": "利用者の登録",
         "user.login": "ログイン",
+        "user.login_failed": "ログインの失敗",
+        "user.logout": "ログアウト",
         "user.set_password": "パスワードの設定",
         "user.token": "APIトークンの発行",
         "user.token_revoke": "APIトークンの失効",
@@ -438,6 +440,10 @@ MESSAGES: dict[str, str] = {
     "print_batch.not_found": "この印刷バッチは見つかりません。一覧から選び直してください。",
     "print_batch.expired": "この印刷バッチは作成から{days}日を過ぎたため、表示・ダウンロードできません。"
     "必要な場合は収納担当にお問い合わせください。",
+    "login.failed": "ユーザー名またはパスワードが違います。",
+    "login.locked": "ログインの失敗が続いたため、しばらくログインできません。"
+    "{minutes}分後にもう一度お試しください。",
+    "session.expired": "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。",
     "print_batch.file_missing": "この印刷バッチのファイルはサーバーにありません。"
     "収納担当が「再印刷」でファイルを作り直してください。",
     "print_batch.unknown_claims": "債権番号 {numbers} は見つかりません。番号を確かめてください。",
@@ -618,13 +624,14 @@ def label(group: str, code: Any) -> str:
 def actor_text(label: str | None) -> str:
     """Who did something, as a clerk reads it: a staff user's name (``user:sato`` → sato), the scheduler
     and other system processes → 「自動処理」, the command line → 「管理コマンド」, an agent client →
-    「収納代行会社」; nothing → ``—``."""
+    「収納代行会社」, a sign-in attempt → 「ログイン前」; nothing → ``—``."""
     if not label:
         return "—"
     kind, sep, name = str(label).partition(":")
     if not sep:
         return str(label)
-    return {"system": "自動処理", "cli": "管理コマンド", "client": "収納代行会社"}.get(kind, name)
+    kinds = {"system": "自動処理", "cli": "管理コマンド", "client": "収納代行会社", "anonymous": "ログイン前"}
+    return kinds.get(kind, name)
 
 
 def field_label(name: str | None) -> str:

@@ -7,6 +7,7 @@ reads typed attributes of :class:`Settings` and never touches ``os.environ``.
 from __future__ import annotations
 
 import base64
+import datetime
 import os
 import secrets
 from collections.abc import Mapping
@@ -90,6 +91,27 @@ class Settings:
     schedule_ageing: str = "30 6 * * *"
     schedule_daily_report: str = "0 7 * * *"
     session_cookie_secure: bool = False
+    session_idle_minutes: int = 30
+    """A staff session unused this long ends (the browser is sent to sign in again)."""
+    session_max_hours: int = 12
+    """A staff session ends this long after sign-in, however busy."""
+    login_account_failures: int = 5
+    """Failed sign-ins of one account name within ``login_window_minutes`` that lock it."""
+    login_address_failures: int = 20
+    """Failed sign-ins from one client address within ``login_window_minutes`` that lock the address."""
+    login_window_minutes: int = 15
+    login_lock_max_minutes: int = 15
+    """Locks start at 1 minute and double with each further lock up to this."""
+    max_post_bytes: int = 4 * 1024 * 1024
+    """Largest request body of a JSON post or form (413 before the body is read, verified or archived)."""
+    max_upload_bytes: int = 64 * 1024 * 1024
+    """Largest request body of a file upload (settlement files, the claim import)."""
+    idempotency_in_flight_seconds: int = 120
+    """Seconds after which an ``Idempotency-Key`` left in flight (its worker died) may be taken over."""
+    signature_v1_until: str = ""
+    """Last day (Japan time, ``YYYY-MM-DD``) agent clients may sign with version 1; empty: no end yet."""
+    rejected_post_keep_bytes: int = 64 * 1024
+    """A rejected agent post up to this size is archived; a larger one only by SHA-256, size and error."""
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -112,6 +134,16 @@ _CASTS: dict[str, Any] = {
     "barcode_bar_height_mm": float,
     "scheduler": _bool,
     "session_cookie_secure": _bool,
+    "session_idle_minutes": int,
+    "session_max_hours": int,
+    "login_account_failures": int,
+    "login_address_failures": int,
+    "login_window_minutes": int,
+    "login_lock_max_minutes": int,
+    "max_post_bytes": int,
+    "max_upload_bytes": int,
+    "idempotency_in_flight_seconds": int,
+    "rejected_post_keep_bytes": int,
     "accepted_channels": _list,
 }
 
@@ -171,6 +203,23 @@ def _check(s: Settings) -> Settings:
         raise ConfigError("GATEWAY_UNCONFIRMED_DAYS must be at least 1")
     if s.print_batch_days < 1:
         raise ConfigError("GATEWAY_PRINT_BATCH_DAYS must be at least 1")
+    if s.session_idle_minutes < 1 or s.session_max_hours < 1:
+        raise ConfigError("GATEWAY_SESSION_IDLE_MINUTES and GATEWAY_SESSION_MAX_HOURS must be at least 1")
+    if min(s.login_account_failures, s.login_address_failures, s.login_window_minutes) < 1:
+        raise ConfigError("GATEWAY_LOGIN_* failure counts and window must be at least 1")
+    if s.login_lock_max_minutes < 1:
+        raise ConfigError("GATEWAY_LOGIN_LOCK_MAX_MINUTES must be at least 1")
+    if s.max_post_bytes < 1024 or s.max_upload_bytes < 1024:
+        raise ConfigError("GATEWAY_MAX_POST_BYTES and GATEWAY_MAX_UPLOAD_BYTES must be at least 1024")
+    if s.idempotency_in_flight_seconds < 1:
+        raise ConfigError("GATEWAY_IDEMPOTENCY_IN_FLIGHT_SECONDS must be at least 1")
+    if s.signature_v1_until:
+        try:
+            datetime.date.fromisoformat(s.signature_v1_until)
+        except ValueError:
+            raise ConfigError("GATEWAY_SIGNATURE_V1_UNTIL must be a date YYYY-MM-DD or empty") from None
+    if s.rejected_post_keep_bytes < 0:
+        raise ConfigError("GATEWAY_REJECTED_POST_KEEP_BYTES must not be negative")
     return s
 
 

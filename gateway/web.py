@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import flash
 from flask import g
 from flask import request
 from flask import session
@@ -84,6 +86,10 @@ def _security_headers(response: Response) -> Response:
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
     )
+    # Anything but the static files may hold personal data (pages, API answers, PDFs, errors naming a
+    # claim): never stored by a browser or a proxy. A weaker Cache-Control (send_file's no-cache) is replaced.
+    if request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -124,16 +130,23 @@ def _resolve_actor() -> Actor | None:
                 raise Unauthorized("invalid or revoked token")
             g.gateway_auth = "token"
             return users.actor_for(user)
-    user_id = session.get("user_id")
-    if user_id and rt.settings.mode == "full":
-        from gateway.models import User
+    # The cookie holds only a random session id; the server decides whether that session still stands.
+    sid = session.get("sid")
+    if (sid is not None or "user_id" in session) and rt.settings.mode == "full":
+        from gateway.services import sessions
 
-        with rt.context(Actor(kind="anonymous", name="anonymous")) as c:
-            user = c.session.get(User, user_id)
-            if user is not None and user.active and session.get("user_name") == user.name:
-                g.gateway_auth = "session"
-                return users.actor_for(user)
+        reason: str | None = "unknown"  # also a cookie from before server-side sessions (user_id in it)
+        if isinstance(sid, str) and sid:
+            with rt.context(Actor(kind="anonymous", name="anonymous")) as c:
+                user, reason = sessions.resolve(c, sid)
+                if user is not None:
+                    g.gateway_auth = "session"
+                    return users.actor_for(user)
         session.clear()
+        if reason in sessions.TIMED_OUT:
+            from gateway import catalogue
+
+            flash(catalogue.message("session.expired"), "error")
     return None
 
 
@@ -174,7 +187,12 @@ def require() -> Callable[[F], F]:
 
 def _idempotent(actor: Actor, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     """Replay the first response for a repeated key; 422 for the same key with another body; 409 while the
-    first request is still running. 5xx responses are not kept, so the client may retry."""
+    first request is still running. 5xx responses are not kept, so the client may retry.
+
+    A key still in flight after ``GATEWAY_IDEMPOTENCY_IN_FLIGHT_SECONDS`` belongs to a worker that died
+    mid-request: the next attempt with the same body takes it over (one conditional UPDATE, so of two
+    retries only one runs) and runs the request.
+    """
     key = request.headers["Idempotency-Key"].strip()
     if not key or len(key) > 255:
         raise InvalidInput("Idempotency-Key must be 1-255 characters", field="Idempotency-Key")
@@ -208,13 +226,14 @@ def _idempotent(actor: Actor, view: Callable[..., Any], args: Any, kwargs: Any) 
     if existing is not None:
         if existing["body_sha256"] != body_hash:
             raise InvalidInput("this Idempotency-Key was used with a different request body")
-        if existing["state"] != "done":
+        if existing["state"] == "done":
+            return Response(
+                existing["response_body"] or "",
+                status=existing["status_code"],
+                content_type=existing["content_type"],
+            )
+        if not _take_over(engine, principal, key):
             raise Conflict("a request with this Idempotency-Key is still in progress")
-        return Response(
-            existing["response_body"] or "",
-            status=existing["status_code"],
-            content_type=existing["content_type"],
-        )
     try:
         result = view(*args, **kwargs)
         response = current_app.make_response(result)
@@ -238,6 +257,26 @@ def _idempotent(actor: Actor, view: Callable[..., Any], args: Any, kwargs: Any) 
             )
         )
     return response
+
+
+def _take_over(engine: sa.Engine, principal: str, key: str) -> bool:
+    """Claim a key whose request has been in flight longer than the limit (its worker died); False while
+    it may still be running or when another attempt claimed it first."""
+    table = table_of(IdempotencyKey)
+    now = ctx().now()
+    cutoff = now - datetime.timedelta(seconds=runtime().settings.idempotency_in_flight_seconds)
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            sa.update(table)
+            .where(
+                table.c.principal == principal,
+                table.c.key == key,
+                table.c.state == "in_flight",
+                table.c.created_at < cutoff,
+            )
+            .values(created_at=now)
+        )
+    return claimed.rowcount == 1
 
 
 def _forget(engine: sa.Engine, principal: str, key: str) -> None:

@@ -16,7 +16,9 @@ from gateway.models.core import AuditEvent
 from gateway.models.core import AuditHead
 from gateway.models.core import IdempotencyKey
 from gateway.models.core import JobRun
+from gateway.models.core import LoginThrottle
 from gateway.models.core import Meta
+from gateway.models.core import StaffSession
 from gateway.models.core import User
 from gateway.models.fetch import FetchedFile
 from gateway.models.recon import AccountingEntry
@@ -56,6 +58,7 @@ __all__ = [
     "FetchedFile",
     "IdempotencyKey",
     "JobRun",
+    "LoginThrottle",
     "Meta",
     "Payment",
     "PrintBatch",
@@ -67,6 +70,7 @@ __all__ = [
     "SettlementFile",
     "SettlementRecord",
     "Slip",
+    "StaffSession",
     "UnreconciledRecord",
     "UsedSignature",
     "User",

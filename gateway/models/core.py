@@ -1,5 +1,5 @@
-"""Infrastructure tables: settings stored in the database, staff users and tokens, the audit chain,
-idempotency records and scheduled-job runs."""
+"""Infrastructure tables: settings stored in the database, staff users, tokens and sessions, sign-in
+throttling, the audit chain, idempotency records and scheduled-job runs."""
 
 from __future__ import annotations
 
@@ -49,6 +49,37 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime.datetime = created_at_field()
     revoked_at: datetime.datetime | None = None
     last_used_at: datetime.datetime | None = None
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored. A session ends (and
+    stays ended) at logout, on a change of the account, or when it is found idle or too old."""
+
+    __tablename__ = "staff_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime.datetime = created_at_field()
+    last_seen_at: datetime.datetime = created_at_field()
+    ended_at: datetime.datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=16)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins of one account name or one client address, and the lock they earned."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (sa.UniqueConstraint("scope", "key", name="uq_login_throttle_scope_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=8)
+    """``account`` (the name as typed, lower-cased) or ``address`` (the client's IP address)."""
+    key: str = Field(max_length=64)
+    failures: int = Field(default=0)
+    window_start: datetime.datetime | None = None
+    locks: int = Field(default=0)
+    """Locks in a row (each twice as long as the one before, up to the cap)."""
+    locked_until: datetime.datetime | None = None
+    updated_at: datetime.datetime = created_at_field()
 
 
 class AuditHead(SQLModel, table=True):

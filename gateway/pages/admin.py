@@ -226,7 +226,7 @@ def user_revoke_tokens(actor: Actor, name: str) -> Any:
         url_for("staff_admin.users"),
         title=f"利用者 {user.name} のAPIトークンをすべて失効させますか",
         lead="失効したトークンは元に戻せません。この利用者がプログラムから接続している場合は、"
-        "新しいトークンの発行が必要です。ログインには影響しません。",
+        "新しいトークンの発行が必要です。この利用者がログイン中の画面もログアウトされます。",
         action=url_for("staff_admin.user_revoke_tokens", name=user.name),
         button="トークンを失効させる",
         danger=True,

@@ -21,6 +21,8 @@ from gateway.models import ApiToken
 from gateway.models import User
 from gateway.models.base import utcnow
 from gateway.models.core import ROLES
+from gateway.services import login_throttle
+from gateway.services import sessions
 
 TOKEN_PREFIX = "kgw_"
 MIN_PASSWORD = 12
@@ -85,6 +87,7 @@ def issue_token(ctx: Context, name: str) -> str:
 
 @mutation("user.token_revoke")
 def revoke_tokens(ctx: Context, name: str) -> int:
+    """Revoke every API token of the account and end its signed-in sessions (a copied cookie too)."""
     user = get_user(ctx, name)
     count = 0
     for token in ctx.session.exec(
@@ -93,6 +96,7 @@ def revoke_tokens(ctx: Context, name: str) -> int:
         token.revoked_at = utcnow()
         ctx.session.add(token)
         count += 1
+    sessions.end_all(ctx, user, "revoked")
     ctx.record("user.token_revoke", "user", name, revoked=count)
     return count
 
@@ -118,6 +122,7 @@ def check_password(ctx: Context, name: str, password: str) -> User | None:
 
 @mutation("user.set_password")
 def set_password(ctx: Context, name: str, password: str) -> None:
+    """Set the account's password; every signed-in session of the account ends."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
             f"password must have at least {MIN_PASSWORD} characters",
@@ -128,14 +133,20 @@ def set_password(ctx: Context, name: str, password: str) -> None:
     user = get_user(ctx, name)
     user.password_hash = generate_password_hash(password)
     ctx.session.add(user)
+    sessions.end_all(ctx, user, "password")
     ctx.record("user.set_password", "user", name)
 
 
 @mutation("user.login")
-def record_login(ctx: Context, user: User) -> None:
+def record_login(ctx: Context, user: User, *, replaces: str | None = None) -> str:
+    """Record a sign-in: clear the account's failed sign-ins and start a server-side session, whose id is
+    returned for the cookie (``replaces``: the session id the browser held before, ended)."""
     user.last_login_at = utcnow()
     ctx.session.add(user)
+    login_throttle.clear_account(ctx, user.name)
+    sid = sessions.start(ctx, user, replaces=replaces)
     ctx.record("user.login", "user", user.name)
+    return sid
 
 
 # -- administration (the admin pages and ``gateway users disable|enable|password``)
@@ -178,6 +189,7 @@ def disable_user(ctx: Context, name: str) -> User:
         raise Conflict("the last active admin cannot be disabled", field="name", key="user.last_admin")
     user.active = False
     ctx.session.add(user)
+    sessions.end_all(ctx, user, "disabled")
     ctx.record("user.disable", "user", name)
     return user
 
@@ -196,7 +208,7 @@ def enable_user(ctx: Context, name: str) -> User:
 
 @mutation("user.set_role")
 def set_role(ctx: Context, name: str, role: str) -> User:
-    """Change an account's role; it takes effect on the account's next request.
+    """Change an account's role; the account's signed-in sessions end (it signs in again with the new role).
 
     Raises:
         InvalidInput: an unknown role.
@@ -218,6 +230,7 @@ def set_role(ctx: Context, name: str, role: str) -> User:
     old = user.role
     user.role = role
     ctx.session.add(user)
+    sessions.end_all(ctx, user, "role")
     ctx.record("user.set_role", "user", name, old_role=old, role=role)
     return user
 

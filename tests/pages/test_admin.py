@@ -109,13 +109,18 @@ def test_an_admin_cannot_disable_itself(admin: FlaskClient) -> None:
     assert admin.get("/staff/today").status_code == 200
 
 
-def test_role_change_takes_effect_on_the_next_request(app: Any, admin: FlaskClient, ctx: Context) -> None:
+def test_role_change_ends_the_sessions_and_the_new_role_applies(
+    app: Any, admin: FlaskClient, ctx: Context
+) -> None:
     users.create_user(ctx, "sato", "finance", PASSWORD)
     sato, _ = log_in(app, "sato")
     assert sato.get("/staff/claims").status_code == 200
     form = admin.get("/staff/admin/users/sato/role").get_data(as_text=True)
     assert "収納担当" in form
     post(admin, "/staff/admin/users/sato/role", role="print_vendor")
+    response = sato.get("/staff/claims")  # the session ended with the change: sign in again
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    sato, _ = log_in(app, "sato")
     assert sato.get("/staff/claims").status_code == 403
     [event] = _events(ctx, "user.set_role")
     assert event.detail == {"old_role": "finance", "role": "print_vendor"}
@@ -159,7 +164,9 @@ def _agent(ctx: Context, code: str = "12345") -> None:
 
 def _signed_post(app: Any, key_id: str, secret: str) -> int:
     body = b'{"batch_id": "x", "records": []}'
-    headers = client_service.signed_headers(key_id, secret, int(time.time()), body)
+    headers = client_service.signed_headers(
+        key_id, secret, int(time.time()), body, method="POST", path="/api/v1/settlements"
+    )
     headers["Content-Type"] = "application/json"
     response = app.test_client().post("/api/v1/settlements", data=body, headers=headers)
     return response.status_code
@@ -169,6 +176,7 @@ def test_client_secret_is_shown_once_and_rotate_invalidates_the_old_one(
     app: Any, admin: FlaskClient, ctx: Context, clock: Any
 ) -> None:
     clock.set(__import__("datetime").datetime.now(__import__("datetime").UTC))
+    admin, _ = log_in(app, "boss")  # days after the pinned sign-in: that session has timed out
     _agent(ctx)
     response = post(admin, "/staff/admin/clients", name="見本 本番", agent="12345")
     html = response.get_data(as_text=True)

@@ -20,6 +20,7 @@ from gateway.services import slips as slip_service
 from tests.conftest import Clock
 from tests.helpers import make_claim
 from tests.pages.pagetools import csrf
+from tests.pages.pagetools import log_in
 from tests.pages.pagetools import visible_text
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -63,7 +64,7 @@ def _audit(ctx: Context, action: str) -> list[AuditEvent]:
 
 
 def test_confirmation_then_create_download_mail_and_reprint(
-    login: Any, slips: None, ctx: Context, settings: Any, clock: Clock
+    app: Any, login: Any, slips: None, ctx: Context, settings: Any, clock: Clock
 ) -> None:
     client = login("finance")
     form = client.get("/staff/print-batches/new").get_data(as_text=True)
@@ -100,6 +101,7 @@ def test_confirmation_then_create_download_mail_and_reprint(
     assert all(e.actor_name == "finance-page" for e in downloads)
 
     clock.advance(days=3)  # handed to the post on Monday
+    client, _ = log_in(app, "finance-page")  # another day, another sign-in
     token = csrf(client.get("/staff/print-batches/1").data)
     mailed = client.post(
         "/staff/print-batches/1/mailed",
@@ -152,7 +154,7 @@ def test_selected_claims_and_japanese_errors(login: Any, slips: None, ctx: Conte
 
 
 def test_print_vendor_sees_only_batches_until_they_expire(
-    login: Any, slips: None, ctx: Context, clock: Clock, settings: Any
+    app: Any, login: Any, slips: None, ctx: Context, clock: Clock, settings: Any
 ) -> None:
     finance = login("finance")
     _create(finance, due_from="2026-12-01", due_to="2026-12-31")
@@ -181,6 +183,8 @@ def test_print_vendor_sees_only_batches_until_they_expire(
     assert vendor.post("/staff/print-batches/1/reprint", data={"csrf_token": token}).status_code == 403
 
     clock.advance(days=settings.print_batch_days, minutes=1)
+    vendor, _ = log_in(app, "print_vendor-page")  # days later, signed in again
+    finance, _ = log_in(app, "finance-page")
     listing = visible_text(vendor.get("/staff/print-batches").get_data(as_text=True))
     assert "印刷バッチ 1" not in listing and "印刷バッチはありません" in listing
     for url in ("/staff/print-batches/1", "/staff/print-batches/1/pdf", "/staff/print-batches/1/manifest"):

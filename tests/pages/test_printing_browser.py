@@ -69,7 +69,8 @@ def test_create_download_and_record_mailing(
     info.value.save_as(target)
     assert target.read_bytes().startswith(b"%PDF")
 
-    clock.advance(days=3)  # handed to the post on Monday
+    clock.advance(days=3)  # handed to the post on Monday: the Friday session has timed out, sign in again
+    browser_login(page, live_server, "web-finance", next="/staff/print-batches/1")
     page.fill("#mailed_on", "2026-11-30")
     page.click("button:has-text('発送日を記録する')")
     expect(page.locator(".flash.ok")).to_contain_text("発送日を令和8年11月30日と記録しました")
