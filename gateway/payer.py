@@ -3,6 +3,7 @@
 No sign-in; the token is 192 random bits. It shows what a payer needs at the register — amount, due date,
 last day the barcode is accepted, payment number and the barcode — and nothing about who owes the money or
 why. Paid, void, superseded or expired slips answer 404 so an old paper slip cannot be used to pay twice.
+Credentials are not needed; bad ones that are sent anyway are answered 401 with the API's error shape.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from flask import Response
 from flask import render_template
 
 from barcodes import render
+from gateway.errors import GatewayError
 from gateway.pdf.wareki import wareki_date
 from gateway.services import documents
 from gateway.services import slips as slip_service
 from gateway.web import ctx
+from gateway.web import error_payload
 
 bp = Blueprint("payer", __name__)
 
@@ -28,7 +31,15 @@ PRIVATE_HEADERS = {
 
 @bp.get("/p/<token>")
 def slip_page(token: str) -> Response:
-    c = ctx()
+    try:
+        c = ctx()
+    except GatewayError as ex:
+        # The page needs no credentials, but any sent (an agent client's X-Gateway-* or a bearer token) are
+        # checked like everywhere else: a bad one is answered the API's way, 401 with the error shape.
+        response, status = error_payload(ex)
+        response.status_code = status
+        response.headers.update(PRIVATE_HEADERS)
+        return response
     slip = slip_service.slip_for_payer(c, token)
     if slip is None:
         return Response(render_template("payer/not_found.html"), 404, PRIVATE_HEADERS)

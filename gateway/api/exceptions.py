@@ -3,6 +3,7 @@ refunded."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -11,6 +12,7 @@ from marshmallow import fields
 from marshmallow import validate
 
 from gateway.api.schemas import Strict
+from gateway.converters import MAX_ID32
 from gateway.models.recon import EXCEPTION_KINDS
 from gateway.models.recon import EXCEPTION_STATUSES
 from gateway.models.recon import RESOLUTIONS
@@ -26,10 +28,16 @@ bp = Blueprint(
 )
 
 
+def _cursor(value: str) -> None:
+    # ASCII digits only, and no larger than recon_exceptions.id (INTEGER: PostgreSQL refuses a larger value).
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_ID32:
+        raise ma.ValidationError("cursor must be the 'next' value of a previous page")
+
+
 class ExceptionListQuery(Strict):
     status = fields.String(validate=validate.OneOf(EXCEPTION_STATUSES))
     kind = fields.String(validate=validate.OneOf(EXCEPTION_KINDS))
-    cursor = fields.String(validate=validate.Regexp(r"^\d{1,18}$"))
+    cursor = fields.String(validate=_cursor)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, exception_service.MAX_LIMIT))
 
 
@@ -144,7 +152,7 @@ def index(query: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@bp.get("/<int:exception_id>")
+@bp.get("/<id32:exception_id>")
 @require()
 @bp.response(200, ExceptionDetail)
 def show(exception_id: int) -> dict[str, Any]:
@@ -152,7 +160,7 @@ def show(exception_id: int) -> dict[str, Any]:
     return _detail(exception_id)
 
 
-@bp.post("/<int:exception_id>/resolve")
+@bp.post("/<id32:exception_id>/resolve")
 @require()
 @bp.arguments(ExceptionResolveBody)
 @bp.response(200, ExceptionDetail)
@@ -171,7 +179,7 @@ def resolve(body: dict[str, Any], exception_id: int) -> dict[str, Any]:
     return _detail(exception_id)
 
 
-@bp.post("/<int:exception_id>/approve")
+@bp.post("/<id32:exception_id>/approve")
 @require()
 @bp.arguments(ExceptionApproveBody)
 @bp.response(200, ExceptionDetail)
@@ -181,7 +189,7 @@ def approve(body: dict[str, Any], exception_id: int) -> dict[str, Any]:
     return _detail(exception_id)
 
 
-@bp.post("/<int:exception_id>/reject")
+@bp.post("/<id32:exception_id>/reject")
 @require()
 @bp.arguments(ExceptionRejectBody)
 @bp.response(200, ExceptionDetail)
@@ -191,7 +199,7 @@ def reject(body: dict[str, Any], exception_id: int) -> dict[str, Any]:
     return _detail(exception_id)
 
 
-@bp.post("/<int:exception_id>/unmatch")
+@bp.post("/<id32:exception_id>/unmatch")
 @require()
 @bp.arguments(ExceptionUnmatchBody)
 @bp.response(200, ExceptionDetail)
@@ -201,7 +209,7 @@ def unmatch(body: dict[str, Any], exception_id: int) -> dict[str, Any]:
     return _detail(exception_id)
 
 
-@bp.post("/<int:exception_id>/refunded")
+@bp.post("/<id32:exception_id>/refunded")
 @require()
 @bp.arguments(ExceptionRefundedBody)
 @bp.response(200, ExceptionDetail)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from marshmallow import validate
 
+from gateway.converters import MAX_ID32
 from gateway.jobs import OUTCOMES
 from gateway.jobs import RUNS
 from gateway.web import ctx
@@ -22,7 +23,7 @@ class RunQuery(ma.Schema):
     job = fields.String(validate=validate.Length(1, 32), metadata={"description": "only runs of this job"})
     outcome = fields.String(validate=validate.OneOf(OUTCOMES))
     after = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID32),
         metadata={"description": "the previous page's `next`: runs older than this id"},
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

@@ -155,8 +155,7 @@ _FILE_BODY = {
 def post_settlements() -> dict[str, Any]:
     """An agent's batch of records: stored whole (201) or rejected with one error per bad record (422)."""
     c = ctx()
-    raw = request.get_data(cache=True)
-    return posts.ingest_post(c, c.actor, posts.parse_json_body(raw), raw=raw)
+    return posts.receive_post(c, c.actor, request.get_data(cache=True))
 
 
 @bp.get("/settlements/<batch_id>")

@@ -204,7 +204,7 @@ def queue(actor: Actor) -> Any:
     )
 
 
-@bp.get("/<int:exception_id>")
+@bp.get("/<id32:exception_id>")
 @page()
 def detail(actor: Actor, exception_id: int) -> Any:
     c = ctx()
@@ -263,7 +263,7 @@ def _act(exception_id: int, do: Callable[[dict[str, str]], str]) -> Any:
     return action(lambda: do(form), back)
 
 
-@bp.post("/<int:exception_id>/resolve")
+@bp.post("/<id32:exception_id>/resolve")
 @page()
 def resolve(actor: Actor, exception_id: int) -> Any:
     def do(form: dict[str, str]) -> str:
@@ -291,7 +291,7 @@ def resolve(actor: Actor, exception_id: int) -> Any:
     return _act(exception_id, do)
 
 
-@bp.post("/<int:exception_id>/approve")
+@bp.post("/<id32:exception_id>/approve")
 @page()
 def approve(actor: Actor, exception_id: int) -> Any:
     def do(form: dict[str, str]) -> str:
@@ -301,7 +301,7 @@ def approve(actor: Actor, exception_id: int) -> Any:
     return _act(exception_id, do)
 
 
-@bp.post("/<int:exception_id>/reject")
+@bp.post("/<id32:exception_id>/reject")
 @page()
 def reject(actor: Actor, exception_id: int) -> Any:
     def do(form: dict[str, str]) -> str:
@@ -311,7 +311,7 @@ def reject(actor: Actor, exception_id: int) -> Any:
     return _act(exception_id, do)
 
 
-@bp.post("/<int:exception_id>/unmatch")
+@bp.post("/<id32:exception_id>/unmatch")
 @page()
 def unmatch(actor: Actor, exception_id: int) -> Any:
     def do(form: dict[str, str]) -> str:
@@ -321,7 +321,7 @@ def unmatch(actor: Actor, exception_id: int) -> Any:
     return _act(exception_id, do)
 
 
-@bp.post("/<int:exception_id>/refunded")
+@bp.post("/<id32:exception_id>/refunded")
 @page()
 def refunded(actor: Actor, exception_id: int) -> Any:
     def do(form: dict[str, str]) -> str:

@@ -164,7 +164,7 @@ def create(actor: Actor) -> WerkzeugResponse:
     return redirect(url_for("staff_print.show", batch_id=result["batch_id"]))
 
 
-@bp.get("/<int:batch_id>")
+@bp.get("/<id32:batch_id>")
 @page()
 def show(actor: Actor, batch_id: int) -> Any:
     c = ctx()
@@ -202,19 +202,19 @@ def _download(batch_id: int, kind: str) -> Any:
     return response
 
 
-@bp.get("/<int:batch_id>/pdf")
+@bp.get("/<id32:batch_id>/pdf")
 @page()
 def pdf(actor: Actor, batch_id: int) -> Any:
     return _download(batch_id, "pdf")
 
 
-@bp.get("/<int:batch_id>/manifest")
+@bp.get("/<id32:batch_id>/manifest")
 @page()
 def manifest(actor: Actor, batch_id: int) -> Any:
     return _download(batch_id, "manifest")
 
 
-@bp.post("/<int:batch_id>/mailed")
+@bp.post("/<id32:batch_id>/mailed")
 @page()
 def mailed(actor: Actor, batch_id: int) -> WerkzeugResponse:
     def do() -> str:
@@ -230,7 +230,7 @@ def mailed(actor: Actor, batch_id: int) -> WerkzeugResponse:
     return action(do, url_for("staff_print.show", batch_id=batch_id))
 
 
-@bp.post("/<int:batch_id>/reprint")
+@bp.post("/<id32:batch_id>/reprint")
 @page()
 def reprint(actor: Actor, batch_id: int) -> WerkzeugResponse:
     def do() -> str:

@@ -179,7 +179,7 @@ def upload(actor: Actor) -> Any:
     return no_store(render_template("staff/settlement_upload.html", results=results, error=None))
 
 
-@bp.get("/settlements/<int:file_id>")
+@bp.get("/settlements/<id32:file_id>")
 @page()
 def show(actor: Actor, file_id: int) -> Any:
     """One received file and its records (keyset pages both ways, in file order)."""
@@ -211,7 +211,7 @@ def show(actor: Actor, file_id: int) -> Any:
     )
 
 
-@bp.get("/settlements/<int:file_id>/original")
+@bp.get("/settlements/<id32:file_id>/original")
 @page()
 def original(actor: Actor, file_id: int) -> Any:
     """The archived original, byte for byte (the download is logged)."""

@@ -1,10 +1,16 @@
-"""Agent API clients: creation, revocation and request signatures.
+r"""Agent API clients: creation, revocation and request signatures.
 
-A client signs every request (spec/interfaces.md)::
+A client signs every request (docs/settlements.md, "Signing requests")::
 
     X-Gateway-Key: <key_id>
     X-Gateway-Timestamp: <unix seconds>
-    X-Gateway-Signature: hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))
+    X-Gateway-Signature: v2=hex(HMAC-SHA256(secret, "v2\n<METHOD>\n<path[?query]>\n<timestamp>\n" + raw body))
+
+Version 2 (2026-12) covers the method and the path with its query, so two different requests with the same
+body in the same second no longer share a signature. Version 1 — a bare ``hex(HMAC-SHA256(secret,
+"<timestamp>.<raw body>"))`` — is still accepted until ``GATEWAY_SIGNATURE_V1_UNTIL`` (a date, Japan time;
+empty: accepted). The path is the one the gateway sees, percent-decoded; the query string is signed exactly as
+sent.
 
 The secret is stored encrypted with the ``client`` key (both the full and the public process hold it), since
 verifying needs it back. A request more than 300 s from the server's clock, a bad signature and a reused
@@ -18,6 +24,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -126,22 +133,67 @@ def list_clients(ctx: Context) -> list[ApiClient]:
     return list(ctx.session.exec(select(ApiClient).order_by(ApiClient.id)).all())  # type: ignore[arg-type]
 
 
-def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    """The signature a client sends: hex HMAC-SHA256 over ``"<timestamp>.<raw body>"``.
+def canonical(method: str, target: str | bytes, timestamp: int | str, body: bytes) -> bytes:
+    r"""What a version 2 signature covers: ``"v2\n<METHOD>\n<target>\n<timestamp>\n" + body``.
 
-    >>> sign("s3cret", 1795000000, b'{"a":1}')[:16]
+    ``target`` is the path, percent-decoded, then ``?`` and the query string as sent (when there is one):
+    ``/api/v1/settlements/b-1?key_id=kgc_1``.
+
+    >>> canonical("post", "/api/v1/settlements", 1795000000, b'{"a":1}')
+    b'v2\nPOST\n/api/v1/settlements\n1795000000\n{"a":1}'
+    """
+    if isinstance(target, str):
+        target = target.encode()
+    head = f"v2\n{method.upper()}\n".encode() + target + f"\n{timestamp}\n".encode()
+    return head + body
+
+
+def sign(secret: str, method: str, target: str | bytes, timestamp: int | str, body: bytes) -> str:
+    """The version 2 signature (hex) of a request; sent as ``X-Gateway-Signature: v2=<hex>``.
+
+    >>> sign("s3cret", "POST", "/api/v1/settlements", 1795000000, b'{"a":1}')[:16]
+    '4e401945d4be169a'
+    """
+    message = canonical(method, target, timestamp, body)
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign_v1(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The version 1 signature (accepted until ``GATEWAY_SIGNATURE_V1_UNTIL``): over ``"<timestamp>.<body>"``.
+
+    >>> sign_v1("s3cret", 1795000000, b'{"a":1}')[:16]
     '66ef648639d52262'
     """
     return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def signed_headers(key_id: str, secret: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers of a signed request (for clients written in Python, and tests)."""
+def signed_headers(
+    key_id: str, secret: str, timestamp: int, body: bytes, *, method: str, path: str
+) -> dict[str, str]:
+    """The three headers of a version 2 signed request (for clients written in Python, and tests).
+
+    ``path`` is what the request goes to with its query string, ``/api/v1/settlements/b-1?key_id=kgc_1``;
+    percent-escapes in the path part decoded (the gateway signs the path it routes on).
+    """
     return {
         "X-Gateway-Key": key_id,
         "X-Gateway-Timestamp": str(timestamp),
-        "X-Gateway-Signature": sign(secret, timestamp, body),
+        "X-Gateway-Signature": "v2=" + sign(secret, method, path, timestamp, body),
     }
+
+
+_HEX = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _request_target() -> bytes:
+    """The signed target of the current request: the decoded path, then ``?query`` as sent."""
+    path = (request.script_root + request.path).encode()
+    return path + (b"?" + request.query_string if request.query_string else b"")
+
+
+def _v1_accepted(ctx: Context) -> bool:
+    until = ctx.settings.signature_v1_until
+    return not until or ctx.today() <= datetime.date.fromisoformat(until)
 
 
 def authenticate(ctx: Context) -> Actor:
@@ -150,24 +202,36 @@ def authenticate(ctx: Context) -> Actor:
 
     Raises:
         Unauthorized: missing headers, unknown or revoked key, timestamp outside ±300 s, a signature that
-            does not verify, or one already used.
+            does not verify, one already used, or a version 1 signature after ``GATEWAY_SIGNATURE_V1_UNTIL``.
     """
     key_id = request.headers.get("X-Gateway-Key", "").strip()
     stamp = request.headers.get("X-Gateway-Timestamp", "").strip()
-    signature = request.headers.get("X-Gateway-Signature", "").strip().lower()
-    if not key_id or not stamp or not signature:
+    sent = request.headers.get("X-Gateway-Signature", "").strip().lower()
+    if not key_id or not stamp or not sent:
         raise Unauthorized("send X-Gateway-Key, X-Gateway-Timestamp and X-Gateway-Signature")
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
         raise Unauthorized("X-Gateway-Timestamp must be unix seconds")
     now = ctx.now()
-    signed_at = datetime.datetime.fromtimestamp(int(stamp), datetime.UTC)
-    if abs(now - signed_at) > WINDOW:
+    # Compare numbers first: a far-off stamp must not reach datetime (years beyond 9999 raise).
+    if abs(int(stamp) - now.timestamp()) > WINDOW.total_seconds():
         raise Unauthorized("X-Gateway-Timestamp is more than 300 s from the server's clock")
+    signed_at = datetime.datetime.fromtimestamp(int(stamp), datetime.UTC)
+    version, _, signature = sent.rpartition("=")
+    if version not in ("", "v1", "v2") or not _HEX.match(signature):
+        raise Unauthorized("X-Gateway-Signature must be v2=<64 hex digits> (or a version 1 signature)")
+    if version != "v2" and not _v1_accepted(ctx):
+        raise Unauthorized(
+            f"version 1 signatures are not accepted after {ctx.settings.signature_v1_until}; sign with v2"
+        )
     client = ctx.session.exec(select(ApiClient).where(ApiClient.key_id == key_id)).first()
     secret = _DUMMY_SECRET
     if client is not None and client.revoked_at is None:
         secret = ctx.keys.decrypt_secret(client.enc_secret, client.key_id)
-    expected = sign(secret, stamp, request.get_data(cache=True))
+    body = request.get_data(cache=True)
+    if version == "v2":
+        expected = sign(secret, request.method, _request_target(), stamp, body)
+    else:
+        expected = sign_v1(secret, stamp, body)
     if not hmac.compare_digest(expected.encode(), signature.encode()) or secret is _DUMMY_SECRET:
         raise Unauthorized("signature does not verify")
     assert client is not None and client.id is not None

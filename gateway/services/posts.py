@@ -9,13 +9,21 @@ valid batch is stored in one transaction. ``record_id`` is unique per client: th
 the same normalised content (``paid_at`` compared as an instant) is a duplicate, with other content a 409.
 The same ``batch_id`` again with the same records is a no-op; with new records a 409.
 
-The raw body is sealed into the archive before anything is checked, like a file; the batch row names it
-by its SHA-256.
+Values are strict: identifiers are matched whole (no trailing newline), codes are ASCII digits, ``paid_at``
+lies between 2019-05-01 00:00 Japan time and one day after the post is received, and the dates between
+2019-05-01 and a year after. The JSON itself must be plain: NaN, Infinity, integers of more than
+``MAX_INT_DIGITS`` digits and a key named twice in one object are each reported where they stand, and a body
+nested too deeply is refused as a whole.
+
+An accepted body is sealed into the archive before anything is stored; the batch row names it by its
+SHA-256. A rejected body is recorded in the audit trail (``settlement_batch.reject``: SHA-256, size, error)
+and archived only up to ``GATEWAY_REJECTED_POST_KEEP_BYTES`` (64 KiB by default).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -51,10 +59,25 @@ MAX_POST_RECORDS = 10_000
 """Records per agent post; larger deliveries come as files."""
 _KIND_CODE = {"preliminary": "01", "confirmed": "02", "cancellation": "03"}
 
-_RECORD_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
-_BATCH_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
-_STORE = re.compile(r"^\d{1,16}$")
-_CHANNEL = re.compile(r"^\d{3,4}$")
+MAX_INT_DIGITS = 20
+"""Longer integers in a post are reported as bad values (Python refuses to convert thousands of digits)."""
+EARLIEST_PAID_AT = datetime.datetime(2019, 5, 1, tzinfo=JST)
+"""No payment in a post is older than this (none of this gateway's barcodes existed before)."""
+LATEST_PAID_AHEAD = datetime.timedelta(days=1)
+"""``paid_at`` may be this far after the receiving time (clocks differ; never a day more)."""
+DATES_AHEAD = datetime.timedelta(days=366)
+"""Transfer, accounting and capture dates may be this far after the receiving date."""
+
+# All matched whole with fullmatch: "$" would also accept a trailing newline, and \d non-ASCII digits.
+_RECORD_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_BATCH_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_STORE = re.compile(r"[0-9]{1,16}")
+_CHANNEL = re.compile(r"[0-9]{3,4}")
+_BARCODE = re.compile(r"[0-9]{44}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _POST_FIELDS = frozenset(
     {
         "record_id",
@@ -115,35 +138,100 @@ def _stored_content(row: Any) -> tuple[Any, ...]:
     )
 
 
-def _date_value(value: Any) -> datetime.date:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+def _date_value(value: Any, received: datetime.date) -> datetime.date:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("must be a date YYYY-MM-DD")
-    return datetime.date.fromisoformat(value)
+    day = datetime.date.fromisoformat(value)
+    latest = received + DATES_AHEAD
+    if not EARLIEST_PAID_AT.date() <= day <= latest:
+        raise ValueError(f"must be between {EARLIEST_PAID_AT.date()} and {latest}")
+    return day
+
+
+def _paid_at_value(value: Any, received_at: datetime.datetime) -> datetime.datetime:
+    """An aware ``paid_at`` within the plausible window; ValueError with the message otherwise."""
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date and time with offset, e.g. 2026-11-27T14:32:00+09:00")
+    paid_at = datetime.datetime.fromisoformat(value)
+    latest = received_at + LATEST_PAID_AHEAD
+    # The year first: converting 0001 or 9999 with an offset to another zone overflows.
+    if not EARLIEST_PAID_AT.year <= paid_at.year <= latest.year or not (
+        EARLIEST_PAID_AT <= paid_at <= latest
+    ):
+        window = f"{EARLIEST_PAID_AT.isoformat()} and {latest.astimezone(JST).isoformat()}"
+        raise ValueError(f"must be between {window} (one day after receipt)")
+    return paid_at
+
+
+class _Unusable:
+    """A JSON value no field accepts (NaN, Infinity, a huge integer); reported at its record and field."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+class _Twice(dict[str, Any]):
+    """A JSON object that named a key more than once (the last value is kept; the record is refused)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    duplicates: set[str] = set()
+    for key, _ in pairs:
+        (duplicates if key in seen else seen).add(key)
+    twice = _Twice(obj)
+    twice.duplicates = tuple(sorted(duplicates))
+    return twice
+
+
+def _integer(text: str) -> int | _Unusable:
+    if len(text) - text.startswith("-") > MAX_INT_DIGITS:
+        return _Unusable(f"is a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _constant(name: str) -> _Unusable:
+    return _Unusable(f"is {name}, which is not a JSON number")
 
 
 def _check_post_record(
-    index: int, raw: Any, agent: Agent, errors: list[dict[str, Any]]
+    index: int, raw: Any, agent: Agent, errors: list[dict[str, Any]], received_at: datetime.datetime
 ) -> _PostRecord | None:
-    """Validate one posted record, appending every problem found to ``errors``."""
+    """Validate one posted record, appending every problem found to ``errors`` (one per field)."""
     before = len(errors)
+    reported: set[str] = set()
 
     def bad(field_name: str, message: str) -> None:
-        errors.append({"index": index, "field": field_name, "message": message})
+        if field_name not in reported:
+            reported.add(field_name)
+            errors.append({"index": index, "field": field_name, "message": message})
 
     if not isinstance(raw, dict):
         bad("record", "must be an object")
         return None
+    for twice in getattr(raw, "duplicates", ()):
+        bad(twice, "appears twice in the record")
+    for name, value in raw.items():
+        if isinstance(value, _Unusable):
+            bad(name, value.what)
     for unknown in sorted(set(raw) - _POST_FIELDS):
         bad(unknown, "is not a field of a settlement record")
     record_id = raw.get("record_id")
-    if not isinstance(record_id, str) or not _RECORD_ID.match(record_id):
+    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id):
         bad("record_id", "must be 1-128 printable ASCII characters")
     kind = raw.get("kind")
     if kind not in _KIND_CODE:
         bad("kind", "must be preliminary, confirmed or cancellation")
     barcode = raw.get("barcode")
     parsed: cvs.CvsBarcode | None = None
-    if not isinstance(barcode, str):
+    if not isinstance(barcode, str) or not _BARCODE.fullmatch(barcode):
         bad("barcode", "must be the 44 digits as a string")
     else:
         try:
@@ -158,18 +246,12 @@ def _check_post_record(
     if parsed is not None and parsed.issuer_prefix[1:] != agent.code:
         bad("barcode", f"issuer prefix {parsed.issuer_prefix} is not of agent {agent.code}")
     paid_at: datetime.datetime | None = None
-    paid_raw = raw.get("paid_at")
     try:
-        if not isinstance(paid_raw, str) or "T" not in paid_raw:
-            raise ValueError
-        paid_at = datetime.datetime.fromisoformat(paid_raw)
-        if paid_at.utcoffset() is None:
-            bad("paid_at", "must carry a UTC offset, e.g. 2026-11-27T14:32:00+09:00")
-            paid_at = None
-    except ValueError:
-        bad("paid_at", "must be an ISO 8601 date and time with offset, e.g. 2026-11-27T14:32:00+09:00")
+        paid_at = _paid_at_value(raw.get("paid_at"), received_at)
+    except ValueError as ex:
+        bad("paid_at", str(ex))
     channel = raw.get("channel_code")
-    if not isinstance(channel, str) or not _CHANNEL.match(channel):
+    if not isinstance(channel, str) or not _CHANNEL.fullmatch(channel):
         bad("channel_code", "must be 3-4 digits")
         channel = None
     else:
@@ -177,7 +259,7 @@ def _check_post_record(
         if channel not in agent.channel_list:
             bad("channel_code", f"channel {channel} is not enabled for agent {agent.code}")
     store = raw.get("store_code")
-    if not isinstance(store, str) or not _STORE.match(store):
+    if not isinstance(store, str) or not _STORE.fullmatch(store):
         bad("store_code", "must be 1-16 digits (all zeros for app payments)")
     dates: dict[str, datetime.date | None] = {}
     for name in ("transfer_date", "accounting_date", "capture_date"):
@@ -186,7 +268,7 @@ def _check_post_record(
         if value is None:
             continue
         try:
-            dates[name] = _date_value(value)
+            dates[name] = _date_value(value, japan_date(received_at))
         except ValueError as ex:
             bad(name, str(ex))
     if kind == "confirmed" and raw.get("transfer_date") is None:
@@ -226,13 +308,26 @@ def _client_and_agent(ctx: Context, actor: Actor) -> tuple[ApiClient, Agent]:
     return client, agent
 
 
+def receive_post(ctx: Context, actor: Actor, raw: bytes) -> dict[str, Any]:
+    """Decode, check and store the body of ``POST /settlements`` (see :func:`ingest_post`); a body that is
+    not JSON is a rejected post like any other."""
+    client, _ = _client_and_agent(ctx, actor)
+    try:
+        body = parse_json_body(raw)
+    except InvalidInput as ex:
+        _reject_post(ctx, client, raw, ex)
+        raise
+    return ingest_post(ctx, actor, body, raw=raw)
+
+
 def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None) -> dict[str, Any]:
     """Store an agent's batch (``POST /settlements``): all records or none.
 
     Args:
         actor: the signed client (``Actor(kind="client")``).
-        body: the decoded JSON ``{"batch_id", "records": [...]}``.
-        raw: the request body as received; archived (sealed) before anything is checked.
+        body: the decoded JSON ``{"batch_id", "records": [...]}`` (:func:`parse_json_body`).
+        raw: the request body as received: archived before the records are stored; for a rejected batch,
+            recorded (and archived when small, see :func:`_reject_post`).
 
     Returns:
         ``{"batch_id", "records", "new_records", "duplicate_records"}``.
@@ -244,14 +339,32 @@ def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None)
         Conflict: a ``record_id`` the client used before with other content, or a ``batch_id`` reused for
             other records.
     """
-    sha = archive.archive_bytes(ctx, raw).sha256 if raw is not None else None
     client, agent = _client_and_agent(ctx, actor)
+    try:
+        batch_ref, checked = _check_batch(ctx, agent, body)
+    except InvalidInput as ex:
+        if raw is not None:
+            _reject_post(ctx, client, raw, ex)
+        raise
+    sha = archive.archive_bytes(ctx, raw).sha256 if raw is not None else None
+    try:
+        return _store_post(ctx, client, agent, batch_ref, checked, sha)
+    except sa.exc.IntegrityError:
+        # A concurrent post of the same record_id or batch_id won the race; the client retries and gets
+        # the duplicate (or the conflict) from the committed state.
+        raise Conflict("a concurrent request stored some of these records; retry") from None
+
+
+def _check_batch(ctx: Context, agent: Agent, body: Any) -> tuple[str, list[_PostRecord]]:
+    """The batch id and the checked records; InvalidInput listing every problem."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object {batch_id, records}", field="body")
     batch_ref = body.get("batch_id")
     records = body.get("records")
     problems: list[dict[str, Any]] = []
-    if not isinstance(batch_ref, str) or not _BATCH_ID.match(batch_ref):
+    for twice in getattr(body, "duplicates", ()):
+        problems.append({"index": None, "field": twice, "message": "appears twice in the batch"})
+    if not isinstance(batch_ref, str) or not _BATCH_ID.fullmatch(batch_ref):
         problems.append(
             {"index": None, "field": "batch_id", "message": "must be 1-128 printable ASCII characters"}
         )
@@ -266,10 +379,11 @@ def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None)
     if problems:
         raise InvalidInput("the batch is not valid", details={"errors": problems})
     assert isinstance(records, list) and isinstance(batch_ref, str)
+    received_at = ctx.now()
     checked: list[_PostRecord] = []
     seen_ids: dict[str, int] = {}
     for index, item in enumerate(records):
-        rec = _check_post_record(index, item, agent, problems)
+        rec = _check_post_record(index, item, agent, problems, received_at)
         if rec is None:
             continue
         if rec.record_id in seen_ids:
@@ -285,12 +399,40 @@ def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None)
             "the batch is rejected",
             details={"errors": problems},
         )
-    try:
-        return _store_post(ctx, client, agent, batch_ref, checked, sha)
-    except sa.exc.IntegrityError:
-        # A concurrent post of the same record_id or batch_id won the race; the client retries and gets
-        # the duplicate (or the conflict) from the committed state.
-        raise Conflict("a concurrent request stored some of these records; retry") from None
+    return batch_ref, checked
+
+
+#: How many of a rejected post's problems the audit trail keeps (the client got them all).
+_REJECTION_ERRORS_KEPT = 20
+
+
+def _reject_post(ctx: Context, client: ApiClient, raw: bytes, error: InvalidInput) -> None:
+    """Keep what a rejected post leaves: its SHA-256, size and error always (audit trail), the body itself
+    (archive) only up to ``GATEWAY_REJECTED_POST_KEEP_BYTES``."""
+    kept = len(raw) <= ctx.settings.rejected_post_keep_bytes
+    sha = archive.archive_bytes(ctx, raw).sha256 if kept else hashlib.sha256(raw).hexdigest()
+    problems = list(error.details.get("errors") or [])
+    summary: dict[str, Any] = {"message": error.message, "problems": len(problems)}
+    if problems:
+        summary["errors"] = problems[:_REJECTION_ERRORS_KEPT]
+    elif error.field:
+        summary["field"] = error.field
+    _record_rejected_post(ctx, client.key_id, sha, len(raw), kept, summary)
+
+
+@mutation("settlement_batch.reject")
+def _record_rejected_post(
+    ctx: Context, key_id: str, sha: str, size: int, kept: bool, error: dict[str, Any]
+) -> None:
+    ctx.record(
+        "settlement_batch.reject",
+        "api_client",
+        key_id,
+        sha256=sha,
+        size=size,
+        archived=kept,
+        error=error,
+    )
 
 
 @mutation("settlement_batch.post")
@@ -513,11 +655,17 @@ def _record_states(ctx: Context, rows: Sequence[SettlementRecord]) -> dict[int, 
 
 
 def parse_json_body(raw: bytes) -> Any:
-    """Decode a JSON request body; a 422 naming ``body`` when it is not JSON."""
+    """Decode a JSON request body; a 422 naming ``body`` when it is not JSON or nested too deeply.
+
+    NaN, Infinity and integers of more than ``MAX_INT_DIGITS`` digits decode to a value no field accepts,
+    and an object naming a key twice keeps ``duplicates``, so the checks report each at its record and field.
+    """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_integer, parse_constant=_constant, object_pairs_hook=_object)
     except (UnicodeDecodeError, json.JSONDecodeError) as ex:
         raise InvalidInput(f"the body is not JSON: {ex}", field="body") from None
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply to be a batch", field="body") from None
 
 
-__all__ = ["MAX_POST_RECORDS", "ingest_post", "parse_json_body", "show_batch"]
+__all__ = ["MAX_POST_RECORDS", "ingest_post", "parse_json_body", "receive_post", "show_batch"]

@@ -45,7 +45,9 @@ class Signer:
         if ts is None:
             self.clock.advance(seconds=1)
         stamp = int(self.clock().timestamp()) if ts is None else ts
-        headers = client_service.signed_headers(self.key_id, self.secret, stamp, body)
+        headers = client_service.signed_headers(
+            self.key_id, self.secret, stamp, body, method=method, path=path
+        )
         headers.update(kw.pop("headers", {}))
         if method == "GET":
             return self.client.get(path, headers=headers, **kw)
@@ -137,13 +139,23 @@ def test_a_timestamp_within_300_s_is_accepted(signer, clock, offset):
 def test_a_bad_signature_is_401(signer, client):
     body = json.dumps(batch()).encode()
     headers = client_service.signed_headers(
-        signer.key_id, signer.secret + "x", int(signer.clock().timestamp()), body
+        signer.key_id,
+        signer.secret + "x",
+        int(signer.clock().timestamp()),
+        body,
+        method="POST",
+        path="/api/v1/settlements",
     )
     response = client.post("/api/v1/settlements", data=body, headers=headers, content_type="application/json")
     assert response.status_code == 401
     # a signature over another body
     headers = client_service.signed_headers(
-        signer.key_id, signer.secret, int(signer.clock().timestamp()), b"{}"
+        signer.key_id,
+        signer.secret,
+        int(signer.clock().timestamp()),
+        b"{}",
+        method="POST",
+        path="/api/v1/settlements",
     )
     response = client.post("/api/v1/settlements", data=body, headers=headers, content_type="application/json")
     assert response.status_code == 401
@@ -152,7 +164,12 @@ def test_a_bad_signature_is_401(signer, client):
 def test_a_replayed_signature_is_401(signer, client, counts):
     body = json.dumps(batch()).encode()
     headers = client_service.signed_headers(
-        signer.key_id, signer.secret, int(signer.clock().timestamp()), body
+        signer.key_id,
+        signer.secret,
+        int(signer.clock().timestamp()),
+        body,
+        method="POST",
+        path="/api/v1/settlements",
     )
     first = client.post("/api/v1/settlements", data=body, headers=headers, content_type="application/json")
     assert first.status_code == 201
@@ -173,7 +190,12 @@ def test_expired_signatures_are_forgotten(signer, clock, counts):
 def test_missing_headers_unknown_or_revoked_keys_are_401(ctx, signer, client, missing):
     body = json.dumps(batch()).encode()
     headers = client_service.signed_headers(
-        signer.key_id, signer.secret, int(signer.clock().timestamp()), body
+        signer.key_id,
+        signer.secret,
+        int(signer.clock().timestamp()),
+        body,
+        method="POST",
+        path="/api/v1/settlements",
     )
     partial = {k: v for k, v in headers.items() if k != missing}
     assert client.post("/api/v1/settlements", data=body, headers=partial).status_code == 401

@@ -69,7 +69,7 @@ class Principal:
     pages: FlaskClient
     api_headers: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
-    sign: Callable[[bytes], dict[str, str]] | None = None  # agent: signed headers for a body
+    sign: Callable[[str, str, bytes], dict[str, str]] | None = None  # agent: signed headers of a request
 
 
 def _csrf(html: str) -> str:
@@ -175,9 +175,10 @@ def _principals(app: Flask, world: dict[str, Any], clock: Clock, ctx: Context) -
     out: dict[str, Principal] = {"anonymous": Principal("anonymous", app.test_client())}
     key_id, secret = world["agent_credentials"]
 
-    def sign(body: bytes) -> dict[str, str]:
+    def sign(method: str, url: str, body: bytes) -> dict[str, str]:
         clock.advance(seconds=1)  # a fresh timestamp each time: a repeated signature is a replay
-        return client_service.signed_headers(key_id, secret, int(clock().timestamp()), body)
+        stamp = int(clock().timestamp())
+        return client_service.signed_headers(key_id, secret, stamp, body, method=method, path=url)
 
     out[permissions.AGENT] = Principal(permissions.AGENT, app.test_client(), sign=sign)
     for role in permissions.ROLES:
@@ -211,7 +212,7 @@ def _send(who: Principal, method: str, url: str, endpoint: str) -> TestResponse:
             body = f"name={who_name}&password={PASSWORD.replace(' ', '+')}&csrf_token={token}".encode()
             content_type = "application/x-www-form-urlencoded"
     if who.sign is not None:
-        headers.update(who.sign(body))
+        headers.update(who.sign(method, url, body))
     elif api:
         headers.update(who.api_headers)
     return who.pages.open(
