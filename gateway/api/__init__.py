@@ -15,6 +15,7 @@ from flask import render_template
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from gateway.api.schemas import Error
 from gateway.web import wants_json
 
 _CODES = {
@@ -24,7 +25,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "too_large",
+    413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "too_many_requests",
@@ -33,7 +34,10 @@ _CODES = {
 
 
 class GatewayApi(Api):
-    """flask-smorest with the gateway's error shape (JSON for the API, a page for people)."""
+    """flask-smorest with the gateway's error shape (JSON for the API, a page for people), documented as
+    such: the default and per-status error responses of the OpenAPI document use :class:`schemas.Error`."""
+
+    ERROR_SCHEMA = Error
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         code = error.code or 500

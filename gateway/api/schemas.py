@@ -132,5 +132,22 @@ class ClaimList(ma.Schema):
     next = fields.String(allow_none=True)
 
 
+class ErrorDetail(ma.Schema):
+    """What went wrong: a stable ``code`` (``invalid_input``, ``not_found``, ``payload_too_large`` …), an
+    English ``message`` and ``details`` (the field or line at fault, the schema errors; ``{}`` when none)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
 class Error(ma.Schema):
-    error = fields.Dict()
+    """Every error the API sends: ``{"error": {"code", "message", "details"}}``."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    error = fields.Nested(ErrorDetail, required=True)

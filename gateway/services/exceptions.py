@@ -347,9 +347,10 @@ def exceptions_json(
             "slip_number": slips.get(r.slip_id) if r.slip_id is not None else None,
             "claim_number": claims.get(r.claim_id) if r.claim_id is not None else None,
             "amount": r.amount,
-            "record_ids": list(r.record_ids or []),
+            # Reconciliation stores [null, id] for a confirmation of a payment recorded by hand.
+            "record_ids": [i for i in r.record_ids or [] if i is not None],
             "detail": r.detail or {},
-            "bank_record_ids": list(r.bank_record_ids or []),
+            "bank_record_ids": [i for i in r.bank_record_ids or [] if i is not None],
             "agent_code": agents[r.agent_id][0] if r.agent_id in agents else None,
             "agent_name": agents[r.agent_id][1] if r.agent_id in agents else None,
             "payment_id": r.payment_id,

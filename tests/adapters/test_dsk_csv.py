@@ -15,16 +15,15 @@ from adapters.errors import EncodingError
 from adapters.errors import FieldError
 from adapters.errors import RecordOrderError
 from tests.adapters.adapter_golden import DATA_DIR
+from tests.shared_files import PUBLIC_SAMPLE
+from tests.shared_files import shared_file
 
-PUBLIC_SAMPLE = Path("/work/shared/samples/dsk_csv/public-sample.utf8.csv")
 GOLDEN = DATA_DIR / "dsk_csv" / "20261128_daily.csv"
 
 
 @pytest.fixture
 def public_sample() -> Path:
-    if not PUBLIC_SAMPLE.exists():
-        pytest.skip(f"the public DSK sample is not at {PUBLIC_SAMPLE} on this machine")
-    return PUBLIC_SAMPLE
+    return shared_file(PUBLIC_SAMPLE)
 
 
 def test_public_sample_parses(public_sample: Path) -> None:

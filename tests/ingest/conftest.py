@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from gateway.context import Context
 from gateway.models import Agent
 from gateway.services import agents as agent_service
+from tests.shared_files import PUBLIC_SAMPLE  # noqa: F401  (used by the ingestion tests)
 
 ADAPTER_DATA = Path(__file__).parents[1] / "data" / "adapters"
 INGEST_DATA = Path(__file__).parents[1] / "data" / "ingest"
-PUBLIC_SAMPLE = Path("/work/shared/samples/dsk_csv/public-sample.utf8.csv")
 SETTLEMENT_TABLES = (
     "settlement_files",
     "settlement_batches",
