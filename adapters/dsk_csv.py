@@ -200,6 +200,7 @@ class Adapter(base.Adapter):
     def info(self, path: Path) -> FileInfo:
         """Agent and consignor from the first data row's barcode; creation date from its データ作成日."""
         try:
+            line_no = 1  # the line being read (a csv.Error names it too)
             lines = _decode_head(read_head(Path(path), 8192))
             if lines is None:
                 raise EncodingError("is neither UTF-8 nor cp932", line_no=1)
@@ -209,13 +210,20 @@ class Adapter(base.Adapter):
             created_on = None
             first_row = next(((no, line) for no, line in enumerate(lines[1:], 2) if line), None)
             if first_row is not None:
+                line_no = first_row[0]
                 record = _parse_row(_split(first_row[1]), first_row[0], 1)
                 agent, consignor, created_on = record.agent_code, record.consignor_code, record.capture_date
         except SettlementFileError as err:
             err.locate(path, self.name)
             raise
         except csv.Error as ex:
-            raise RecordError(f"is not valid CSV: {ex}", path=path, adapter=self.name) from ex
+            raise RecordError(
+                f"is not valid CSV: {ex}",
+                path=path,
+                adapter=self.name,
+                line_no=line_no,
+                record_type="header" if line_no == 1 else "data",
+            ) from ex
         return FileInfo(
             adapter=self.name,
             kind="payment",

@@ -52,6 +52,7 @@ from adapters.records import FileInfo
 from adapters.records import PaymentRecord
 from gateway.context import Context
 from gateway.context import mutation
+from gateway.faults import crash_point
 from gateway.models import Agent
 from gateway.models import SettlementFile
 from gateway.models.base import JST
@@ -160,6 +161,7 @@ def ingest_file(
     path = Path(path)
     name = Path(original_name or path.name).name
     archived = archive.archive_file(ctx, path)
+    crash_point("ingest.after_archive")
     sha = archived.sha256
     known = _file_by_sha(ctx, sha)
     if known is not None:
@@ -338,6 +340,7 @@ def _store_file(
     )
     ctx.session.add(row)
     ctx.session.flush()
+    crash_point("ingest.after_file_row")
     assert row.id is not None
     if info.kind == "payment":
         assert agent is not None and agent.id is not None
@@ -358,6 +361,7 @@ def _store_file(
             totals = _bank_rows(ctx, adapter.parse(path), bulk, progress)  # type: ignore[arg-type]
         finally:
             bulk.close()
+    crash_point("ingest.after_records")
     row.records, row.new_records = totals.records, totals.new
     row.duplicate_records = totals.records - totals.new
     row.amount = sum(totals.amounts.values())
@@ -392,6 +396,7 @@ def _store_file(
         duplicate_records=result.duplicate_records,
         amount=result.amount,
     )
+    crash_point("ingest.before_commit")
     return result
 
 
@@ -614,6 +619,7 @@ class _Bulk:
         """Stage a chunk (see :meth:`add`), count it, empty the list for reuse, report the running total."""
         self.add(chunk)
         self.handed += len(chunk)
+        crash_point("ingest.after_first_chunk")
         if progress is not None and chunk:
             progress(self.handed)
         chunk.clear()

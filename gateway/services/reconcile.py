@@ -38,6 +38,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from gateway import business_calendar as cal
 from gateway.context import Context
 from gateway.context import mutation
+from gateway.faults import crash_point
 from gateway.models import Agent
 from gateway.models import AgentFee
 from gateway.models.claims import CLOSED_STATUSES
@@ -529,6 +530,7 @@ def _match_records(q: _Sql, result: RunResult) -> None:
     # 2. preliminaries whose confirmation came first; the others become preliminary payments
     _late_preliminaries(q, result)
     preliminaries = _insert_payments(q, state="preliminary", where="r.kind = 'preliminary'")
+    crash_point("reconcile.after_payments")
     result.matched += preliminaries
     if q.pg and created + preliminaries > BULK_ANALYZE:
         # A big batch makes the planner's statistics stale inside this transaction (autovacuum has not seen
@@ -1144,14 +1146,17 @@ def run(ctx: Context, as_of: datetime.date | None = None) -> RunResult:
     q = _Sql(ctx, now, today)
     result = RunResult(as_of=as_of.isoformat())
     _match_records(q, result)
+    crash_point("reconcile.after_match")
     _touched_sums(q, in_run=True)
     _check_payments(q)
+    crash_point("reconcile.before_statuses")
     _update_slips_and_claims(q)
     _ageing(q, as_of, ctx.settings.unconfirmed_days)
     _remittances(q, as_of, result)
     _opened(q, result)
     ctx.record("reconcile.run", None, None, **result.as_json())
     ctx.session.expire_all()  # rows changed by SQL behind the ORM's back
+    crash_point("reconcile.before_commit")
     return result
 
 
