@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from adapters import fixed120
 from adapters import zengin_transfer
 from adapters._zengin import Group
 from adapters.records import BankRecord
 from gateway.context import Context
+from gateway.services import agents as agent_service
 from gateway.services import claims as claim_service
 
 PRIVACY_WORDS = ("生活保護", "保護費", "保護", "福祉", "扶助", "徴収金", "不正", "第63条", "第78条", "ケース")
@@ -110,4 +113,56 @@ def write_bank_file(
     )
     with path.open("wb") as fh:
         writer.write(fh, [group])
+    return path
+
+
+def add_fixed120_agent(ctx: Context) -> Any:
+    """Agent 12345 (consignor 00123) delivering fixed120 files of channel 0020."""
+    return agent_service.add_agent(
+        ctx,
+        agent_service.AgentInput(
+            code="12345",
+            name="見本収納代行",
+            channels=("0020",),
+            adapters=("fixed120",),
+            remitter_name="ﾐﾎﾝｼｭｳﾉｳ",
+        ),
+    )
+
+
+def fixed120_record(
+    kind_code: str,
+    barcode: str,
+    paid_at: datetime.datetime,
+    *,
+    channel: str = "0020",
+    store: str = "0001234",
+    transfer: datetime.date | None = None,
+) -> types.SimpleNamespace:
+    """A record as ``fixed120.write`` takes it (kind ``01`` preliminary, ``02`` confirmed on ``transfer``)."""
+    return types.SimpleNamespace(
+        kind_code=kind_code,
+        barcode=barcode,
+        paid_at=paid_at,
+        channel_code=channel,
+        store_code=store,
+        transfer_date=transfer,
+        accounting_date=transfer,
+        capture_date=paid_at.date(),
+    )
+
+
+def write_fixed120(
+    path: Path, records: Sequence[Any], *, created_on: datetime.date, agent_code: str = "12345"
+) -> Path:
+    """``records`` as a fixed120 file of agent ``agent_code`` (consignor 00123) at ``path``."""
+    with path.open("wb") as fh:
+        fixed120.write(
+            fh,
+            created_on=created_on,
+            agent_code=agent_code,
+            consignor_code="00123",
+            consignor_name="ﾐﾎﾝｼ",
+            records=list(records),
+        )
     return path

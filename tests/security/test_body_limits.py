@@ -6,45 +6,19 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
-from tests.ingest.conftest import SETTLEMENT_TABLES
 from tests.ingest.conftest import add_agent
 from tests.ingest.test_api import Signer
-from tests.ingest.test_api import _signer
 from tests.ingest.test_api import batch
 from tests.ingest.test_api import settled
 from tests.pages.pagetools import sign_in
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def agent_client(ctx: Any, client: Any, clock: Any) -> Signer:
-    """Agent 12345 and a signing API client of it."""
-    add_agent(ctx)
-    return _signer(ctx, client, clock)
-
-
-@pytest.fixture
-def rows(ctx: Any) -> Callable[[], dict[str, int]]:
-    """Row rows of the settlement tables."""
-
-    def count() -> dict[str, int]:
-        ctx.session.commit()
-        return {
-            t: ctx.session.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-            for t in SETTLEMENT_TABLES
-        }
-
-    return count
 
 
 def padded(size: int) -> bytes:
@@ -95,10 +69,10 @@ def chunked(app: Any, path: str, body: bytes, headers: dict[str, str]) -> tuple[
     return int(status.split()[0]), json.loads(b"".join(app_iter))
 
 
-def test_a_chunked_post_without_content_length_over_the_limit_is_413(app, agent_client: Signer, clock, rows):
+def signed_chunked(app: Any, agent_client: Signer, clock: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    """``body`` posted chunked to the settlements API, signed by ``agent_client`` a second later."""
     from gateway.services import clients as client_service
 
-    body = padded(5 * MiB)
     clock.advance(seconds=1)
     headers = client_service.signed_headers(
         agent_client.key_id,
@@ -108,26 +82,18 @@ def test_a_chunked_post_without_content_length_over_the_limit_is_413(app, agent_
         method="POST",
         path="/api/v1/settlements",
     )
-    status, doc = chunked(app, "/api/v1/settlements", body, headers)
+    return chunked(app, "/api/v1/settlements", body, headers)
+
+
+def test_a_chunked_post_without_content_length_over_the_limit_is_413(app, agent_client: Signer, clock, rows):
+    status, doc = signed_chunked(app, agent_client, clock, padded(5 * MiB))
     assert status == 413 and doc["error"]["code"] == "payload_too_large", doc
     assert settled(rows)["settlement_batches"] == 0
     assert archived(app) == []
 
 
 def test_a_chunked_post_under_the_limit_is_read(app, agent_client: Signer, clock, rows):
-    from gateway.services import clients as client_service
-
-    body = padded(64 * 1024)
-    clock.advance(seconds=1)
-    headers = client_service.signed_headers(
-        agent_client.key_id,
-        agent_client.secret,
-        int(clock().timestamp()),
-        body,
-        method="POST",
-        path="/api/v1/settlements",
-    )
-    status, doc = chunked(app, "/api/v1/settlements", body, headers)
+    status, doc = signed_chunked(app, agent_client, clock, padded(64 * 1024))
     assert status == 201, doc
     assert settled(rows)["settlement_batches"] == 1
 

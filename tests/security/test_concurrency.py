@@ -16,27 +16,13 @@ from typing import Any
 from gateway.services import ingest
 from gateway.services import reconcile
 from tests.conftest import OPERATOR
-from tests.security.workload import AMOUNT
 from tests.security.workload import CONFIRMED
+from tests.security.workload import RECONCILED
 from tests.security.workload import RECORDS
-from tests.security.workload import SLIPS
 from tests.security.workload import as_json
 from tests.security.workload import gateway_cli
 from tests.security.workload import prepare
 from tests.security.workload import state
-
-RECONCILED = {
-    "files": 1,
-    "records": RECORDS,
-    "identities": RECORDS,
-    "queued": 0,
-    "payments": SLIPS,
-    "payment_numbers": SLIPS,
-    "payment_amount": SLIPS * AMOUNT,
-    "confirmed": CONFIRMED,
-    "exceptions": 0,
-    "paid_claims": CONFIRMED,
-}
 
 
 def _together(target: Any, n: int = 2) -> list[Any]:

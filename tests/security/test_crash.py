@@ -19,8 +19,8 @@ import pytest
 
 from tests.security.workload import AMOUNT
 from tests.security.workload import CONFIRMED
+from tests.security.workload import RECONCILED
 from tests.security.workload import RECORDS
-from tests.security.workload import SLIPS
 from tests.security.workload import as_json
 from tests.security.workload import gateway_cli
 from tests.security.workload import gateway_here
@@ -41,18 +41,6 @@ RECONCILE_POINTS = (
     "reconcile.before_commit",
 )
 INGESTED = {"files": 1, "records": RECORDS, "identities": RECORDS, "queued": RECORDS, "payments": 0}
-RECONCILED = {
-    "files": 1,
-    "records": RECORDS,
-    "identities": RECORDS,
-    "queued": 0,
-    "payments": SLIPS,
-    "payment_numbers": SLIPS,
-    "payment_amount": SLIPS * AMOUNT,
-    "confirmed": CONFIRMED,
-    "exceptions": 0,
-    "paid_claims": CONFIRMED,
-}
 NOTHING = {"files": 0, "records": 0, "identities": 0, "queued": 0, "payments": 0}
 
 

@@ -21,18 +21,18 @@ import datetime
 import logging
 import shutil
 import subprocess
-import types
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from adapters import fixed120
 from gateway.services import claims as claim_service
 from gateway.services import inbox
 from gateway.services import printing
 from gateway.services import reconcile
 from gateway.services import slips as slip_service
+from tests.helpers import fixed120_record
+from tests.helpers import write_fixed120
 from tests.ingest.conftest import add_agent
 from tests.pages import pagetools
 
@@ -107,29 +107,8 @@ def _day(ctx, app, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
 
     add_agent(ctx, adapters=("fixed120",))
     paid = datetime.datetime(2026, 11, 26, 14, 32, tzinfo=JST)
-    records = [
-        types.SimpleNamespace(
-            kind_code="01",
-            barcode=s.barcode,
-            paid_at=paid,
-            channel_code="0020",
-            store_code="0001234",
-            transfer_date=None,
-            accounting_date=None,
-            capture_date=paid.date(),
-        )
-        for s in slips
-    ]
-    settlement = inputs / "agent.dat"
-    with settlement.open("wb") as fh:
-        fixed120.write(
-            fh,
-            created_on=datetime.date(2026, 11, 27),
-            agent_code="12345",
-            consignor_code="00123",
-            consignor_name="ﾐﾎﾝｼ",
-            records=records,
-        )
+    records = [fixed120_record("01", s.barcode, paid) for s in slips]
+    settlement = write_fixed120(inputs / "agent.dat", records, created_on=datetime.date(2026, 11, 27))
     # through the inbox, as the scheduler does: it logs what it takes in, so the log search below reads the
     # gateway's own log lines
     inbox_dir = Path(ctx.settings.inbox_dir)

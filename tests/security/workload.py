@@ -12,50 +12,41 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from adapters import fixed120
 from gateway.context import Context
-from gateway.services import agents as agent_service
 from gateway.services import slips as slip_service
+from tests.helpers import add_fixed120_agent
+from tests.helpers import fixed120_record
 from tests.helpers import make_claim
+from tests.helpers import write_fixed120
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 SLIPS = 6
 CONFIRMED = 4
 AMOUNT = 12_000
 RECORDS = SLIPS + CONFIRMED
-
-
-def _rec(kind_code: str, barcode: str, paid_at: datetime.datetime, transfer: datetime.date | None) -> Any:
-    return types.SimpleNamespace(
-        kind_code=kind_code,
-        barcode=barcode,
-        paid_at=paid_at,
-        channel_code="0020",
-        store_code="0001234",
-        transfer_date=transfer,
-        accounting_date=transfer,
-        capture_date=paid_at.date(),
-    )
+#: What the database holds once the workload's file is ingested and reconciled (``state``).
+RECONCILED = {
+    "files": 1,
+    "records": RECORDS,
+    "identities": RECORDS,
+    "queued": 0,
+    "payments": SLIPS,
+    "payment_numbers": SLIPS,
+    "payment_amount": SLIPS * AMOUNT,
+    "confirmed": CONFIRMED,
+    "exceptions": 0,
+    "paid_claims": CONFIRMED,
+}
 
 
 def prepare(ctx: Context, directory: Path) -> Path:
     """Agent, claims and slips in the database (committed); the settlement file written to ``directory``."""
-    agent_service.add_agent(
-        ctx,
-        agent_service.AgentInput(
-            code="12345",
-            name="見本収納代行",
-            channels=("0020",),
-            adapters=("fixed120",),
-            remitter_name="ﾐﾎﾝｼｭｳﾉｳ",
-        ),
-    )
+    add_fixed120_agent(ctx)
     barcodes = []
     for n in range(1, SLIPS + 1):
         make_claim(ctx, f"T-{n:04d}", amount=AMOUNT, debtor_ref=f"REF-{n:04d}")
@@ -65,22 +56,12 @@ def prepare(ctx: Context, directory: Path) -> Path:
         barcodes.append(slip.barcode)
     ctx.session.commit()
     paid = datetime.datetime(2026, 12, 2, 14, 32, tzinfo=JST)
-    records = [_rec("01", b, paid + datetime.timedelta(minutes=i), None) for i, b in enumerate(barcodes)]
+    records = [fixed120_record("01", b, paid + datetime.timedelta(minutes=i)) for i, b in enumerate(barcodes)]
     records += [
-        _rec("02", b, paid + datetime.timedelta(minutes=i), datetime.date(2026, 12, 10))
+        fixed120_record("02", b, paid + datetime.timedelta(minutes=i), transfer=datetime.date(2026, 12, 10))
         for i, b in enumerate(barcodes[:CONFIRMED])
     ]
-    path = directory / "agent-20261203.dat"
-    with path.open("wb") as fh:
-        fixed120.write(
-            fh,
-            created_on=datetime.date(2026, 12, 3),
-            agent_code="12345",
-            consignor_code="00123",
-            consignor_name="ﾐﾎﾝｼ",
-            records=records,
-        )
-    return path
+    return write_fixed120(directory / "agent-20261203.dat", records, created_on=datetime.date(2026, 12, 3))
 
 
 def gateway_cli(
