@@ -53,6 +53,7 @@ if str(ROOT) not in sys.path:
 
 import requests  # noqa: E402
 
+from bench.ingest import _settings  # noqa: E402
 from gateway.services import clients as client_service  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -131,7 +132,6 @@ class Records:
 def _setup(url: str, workdir: Path, key: str) -> tuple[str, str]:
     """Migrate, register agent 12345 and one API client of it; its key id and secret."""
     from gateway import migrate
-    from gateway.config import load_settings
     from gateway.context import Actor
     from gateway.crypto import Keyring
     from gateway.db import dispose_engines
@@ -140,18 +140,7 @@ def _setup(url: str, workdir: Path, key: str) -> tuple[str, str]:
 
     migrate.upgrade(url)
     migrate.check_fingerprint(url, Keyring.from_data_key(key).fingerprint)
-    settings = load_settings(
-        environ={},
-        overrides={
-            "database_url": url,
-            "data_key": key,
-            "secret_key": "bench",
-            "instance_dir": str(workdir / "instance"),
-            "archive_dir": str(workdir / "archive"),
-            "scheduler": False,
-        },
-    )
-    runtime = Runtime.load(settings)
+    runtime = Runtime.load(_settings(url, workdir, key))
     with runtime.context(Actor(kind="cli", name="bench")) as ctx:
         agents.add_agent(
             ctx,

@@ -859,25 +859,20 @@ def error_key(ex: SettlementFileError) -> tuple[str, dict[str, Any]]:
         key = {"adapter": "file.adapter", "consignor_code": "file.consignor"}.get(
             ex.field or "", "file.agent"
         )
-    elif isinstance(ex, e.AmbiguousFileFormat):
-        key = "file.ambiguous"
-    elif isinstance(ex, e.UnknownFileFormat):
-        key = "file.unknown_format"
-    elif isinstance(ex, e.ControlTotalMismatch):
-        key = "file.control_total"
-        params.update(calculated=ex.calculated, control=ex.control)
-    elif isinstance(ex, e.RecordLengthError):
-        key = "file.record_length"
-    elif isinstance(ex, e.UnknownRecordType):
-        key = "file.unknown_record_type"
-    elif isinstance(ex, e.RecordOrderError):
-        key = "file.order"
-    elif isinstance(ex, e.EncodingError):
-        key = "file.encoding"
-    elif isinstance(ex, e.FieldError):
-        key = "file.field"
     else:
-        key = "file.invalid"
+        kinds: tuple[tuple[type[SettlementFileError], str], ...] = (
+            (e.AmbiguousFileFormat, "file.ambiguous"),
+            (e.UnknownFileFormat, "file.unknown_format"),
+            (e.ControlTotalMismatch, "file.control_total"),
+            (e.RecordLengthError, "file.record_length"),
+            (e.UnknownRecordType, "file.unknown_record_type"),
+            (e.RecordOrderError, "file.order"),
+            (e.EncodingError, "file.encoding"),
+            (e.FieldError, "file.field"),
+        )
+        key = next((k for cls, k in kinds if isinstance(ex, cls)), "file.invalid")
+        if isinstance(ex, e.ControlTotalMismatch):
+            params.update(calculated=ex.calculated, control=ex.control)
     return key, params
 
 
