@@ -116,7 +116,8 @@ def calc_check_digit(number: str) -> str:
     >>> calc_check_digit('9191234501234567890123456789010103310123000')
     '3'
     """
-    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(number)))
+    # From the right: the last digit weighs 3, the one before it 1, and so on.
+    total = 3 * sum(map(int, number[::-1][::2])) + sum(map(int, number[::-1][1::2]))
     return str((10 - total % 10) % 10)
 
 
@@ -146,7 +147,13 @@ def validate(number: str) -> str:
         ...
     barcodes.exceptions.InvalidComponent: barcode expiry '260231' is not a date
     """
-    number = compact(number)
+    return _checked(number)[0]
+
+
+def _checked(number: str) -> tuple[str, datetime.date | None]:
+    """:func:`validate`, also returning the expiry it read."""
+    if not (number.isascii() and number.isdigit()):  # the usual case needs no compacting
+        number = compact(number)
     if not number.isascii() or not number.isdigit():
         raise InvalidFormat("barcode must consist of digits only", field="barcode")
     if len(number) != LENGTH:
@@ -155,8 +162,7 @@ def validate(number: str) -> str:
         raise InvalidFormat(f"barcode application identifier is {number[:2]!r}, expected '91'", field="ai")
     if calc_check_digit(number[:-1]) != number[-1]:
         raise InvalidChecksum(field="check_digit")
-    _expiry_date(number[30:36])
-    return number
+    return number, _expiry_date(number[30:36])
 
 
 def is_valid(number: str) -> bool:
@@ -180,13 +186,13 @@ def parse(number: str) -> CvsBarcode:
     >>> b.payment_number, b.reissue_count, b.expiry, b.amount
     ('2600000123400300', 0, datetime.date(2026, 1, 31), 10000)
     """
-    number = validate(number)
+    number, expiry = _checked(number)
     return CvsBarcode(
         issuer_prefix=number[2:8],
         consignor_code=number[8:13],
         payment_number=number[13:29],
         reissue_count=int(number[29]),
-        expiry=_expiry_date(number[30:36]),
+        expiry=expiry,
         stamp_flag=int(number[36]),
         amount=int(number[37:43]),
     )

@@ -56,8 +56,14 @@ def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
 _EVENTS = table_of(AuditEvent)
 _HEAD = table_of(AuditHead)
 # Built once: appends run inside every mutation, so statement construction is worth avoiding.
-_LOCK_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1).values(last_id=_HEAD.c.last_id)
-_READ_HEAD = sa.select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
+# Locking the head and reading it are one statement (a no-op UPDATE … RETURNING): one round trip fewer while
+# the lock that every writer queues for is held.
+_LOCK_AND_READ_HEAD = (
+    sa.update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_id=_HEAD.c.last_id)
+    .returning(_HEAD.c.last_id, _HEAD.c.last_hash)
+)
 _INSERT_EVENT = sa.insert(_EVENTS)
 _MOVE_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1)
 
@@ -65,8 +71,7 @@ _MOVE_HEAD = sa.update(_HEAD).where(_HEAD.c.id == 1)
 def append(session: Session, actor: Actor, records: Iterable[AuditRecord], at: datetime.datetime) -> None:
     """Append events to the chain inside the caller's transaction (Core statements, one executemany)."""
     # Taking the row lock first: concurrent appenders queue here, then read the head they will extend.
-    session.execute(_LOCK_HEAD)
-    head = session.execute(_READ_HEAD).first()
+    head = session.execute(_LOCK_AND_READ_HEAD).first()
     if head is None:
         session.execute(sa.insert(_HEAD).values(id=1, last_id=0, last_hash=GENESIS))
         prev = GENESIS

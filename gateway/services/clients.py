@@ -26,9 +26,11 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlmodel import select
 
 from gateway.context import Actor
@@ -187,6 +189,9 @@ _HEX = re.compile(r"[0-9a-f]{64}\Z")
 
 def _request_target() -> bytes:
     """The signed target of the current request: the decoded path, then ``?query`` as sent."""
+    # Flask is imported where a request is read: `gateway clients …` uses this module without the web app.
+    from flask import request
+
     path = (request.script_root + request.path).encode()
     return path + (b"?" + request.query_string if request.query_string else b"")
 
@@ -204,6 +209,8 @@ def authenticate(ctx: Context) -> Actor:
         Unauthorized: missing headers, unknown or revoked key, timestamp outside ±300 s, a signature that
             does not verify, one already used, or a version 1 signature after ``GATEWAY_SIGNATURE_V1_UNTIL``.
     """
+    from flask import request
+
     key_id = request.headers.get("X-Gateway-Key", "").strip()
     stamp = request.headers.get("X-Gateway-Timestamp", "").strip()
     sent = request.headers.get("X-Gateway-Signature", "").strip().lower()
@@ -236,30 +243,73 @@ def authenticate(ctx: Context) -> Actor:
         raise Unauthorized("signature does not verify")
     assert client is not None and client.id is not None
     ctx.session.commit()  # end the read transaction before writing (SQLite takes the write lock at BEGIN)
-    _remember(ctx, client.id, signature, signed_at + WINDOW + REPLAY_MARGIN, now)
+    stale = client.last_used_at is None or _aware(client.last_used_at) < now - LAST_USED_RESOLUTION
+    _remember(ctx, client.id, signature, signed_at + WINDOW + REPLAY_MARGIN, now, note_use=stale)
     return Actor(kind="client", name=client.key_id, client_id=client.id, agent_id=client.agent_id)
 
 
+#: ``last_used_at`` is written when it is older than this (not on every request: each write would lock the
+#: client's row, so concurrent posts of one client would queue behind each other's commits).
+LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
+#: Expired signatures are swept at most this often per process (the primary key alone refuses a replay).
+SWEEP_EVERY = datetime.timedelta(seconds=60)
+_last_sweep: datetime.datetime | None = None
+
+
+def _insert_ignoring_conflict(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the used-signature table in ``dialect``."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table_of(UsedSignature)).on_conflict_do_nothing()
+
+
+def _aware(at: datetime.datetime) -> datetime.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)
+
+
 def _remember(
-    ctx: Context, client_id: int, signature: str, expires_at: datetime.datetime, now: datetime.datetime
+    ctx: Context,
+    client_id: int,
+    signature: str,
+    expires_at: datetime.datetime,
+    now: datetime.datetime,
+    *,
+    note_use: bool,
 ) -> None:
-    """Record the signature as used (failing on reuse), note the client's use, drop expired signatures."""
+    """Record the signature as used (failing on reuse), note the client's use when ``note_use`` (its
+    ``last_used_at`` is older than ``LAST_USED_RESOLUTION``), drop expired signatures.
+
+    Its own short transaction, committed before the request's work: a signature is spent even when the
+    request then fails.
+    """
+    global _last_sweep
     used = table_of(UsedSignature)
     clients = table_of(ApiClient)
     engine = get_engine(ctx.settings.database_url)
     token = sqlite_immediate.set(True)
     try:
         with engine.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        sa.insert(used).values(
-                            signature=signature, client_id=client_id, expires_at=expires_at
-                        )
+            added = conn.execute(
+                _insert_ignoring_conflict(conn.dialect.name)
+                .values(signature=signature, client_id=client_id, expires_at=expires_at)
+                .returning(used.c.signature)
+            ).first()
+            if added is None:
+                raise Unauthorized("signature was already used (replay)")
+            if note_use:
+                conn.execute(
+                    sa.update(clients)
+                    .where(
+                        clients.c.id == client_id,
+                        sa.or_(
+                            clients.c.last_used_at.is_(None),
+                            clients.c.last_used_at < now - LAST_USED_RESOLUTION,
+                        ),
                     )
-            except sa.exc.IntegrityError:
-                raise Unauthorized("signature was already used (replay)") from None
-            conn.execute(sa.update(clients).where(clients.c.id == client_id).values(last_used_at=now))
-            conn.execute(sa.delete(used).where(used.c.expires_at < now))
+                    .values(last_used_at=now)
+                )
+            # By the gateway's clock (a clock set back, as in tests, sweeps too).
+            if _last_sweep is None or abs(now - _last_sweep) >= SWEEP_EVERY:
+                _last_sweep = now
+                conn.execute(sa.delete(used).where(used.c.expires_at < now))
     finally:
         sqlite_immediate.reset(token)

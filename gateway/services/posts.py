@@ -108,6 +108,7 @@ class _PostRecord:
     transfer_date: datetime.date | None
     accounting_date: datetime.date | None
     capture_date: datetime.date | None
+    parsed: cvs.CvsBarcode
 
     def content(self) -> tuple[Any, ...]:
         return (
@@ -279,7 +280,7 @@ def _check_post_record(
                 bad(name, "is only for confirmed records")
     if len(errors) > before:
         return None
-    assert paid_at is not None and channel is not None
+    assert paid_at is not None and channel is not None and parsed is not None
     return _PostRecord(
         record_id=record_id,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
@@ -291,6 +292,7 @@ def _check_post_record(
         transfer_date=dates["transfer_date"],
         accounting_date=dates["accounting_date"],
         capture_date=dates["capture_date"],
+        parsed=parsed,
     )
 
 
@@ -435,6 +437,162 @@ def _record_rejected_post(
     )
 
 
+#: Columns of a posted record as ``_insert_new`` writes them, in order (one value per row each).
+_ROW_COLUMNS = (
+    ("line_no", "integer"),
+    ("kind", "text"),
+    ("kind_code", "text"),
+    ("barcode", "text"),
+    ("issuer_prefix", "text"),
+    ("consignor_code", "text"),
+    ("payment_number", "text"),
+    ("reissue_count", "integer"),
+    ("barcode_expiry", "date"),
+    ("amount", "bigint"),
+    ("paid_at", "timestamptz"),
+    ("paid_date", "date"),
+    ("channel_code", "text"),
+    ("store_code", "text"),
+    ("transfer_date", "date"),
+    ("accounting_date", "date"),
+    ("capture_date", "date"),
+    ("identity", "text"),
+    ("record_id", "text"),
+)
+#: Bound once per post: the batch, its client and agent, when it arrived.
+_CONSTANT_COLUMNS = (
+    ("batch_id", "integer"),
+    ("agent_id", "integer"),
+    ("client_id", "integer"),
+    ("received_at", "timestamptz"),
+    ("received_date", "date"),
+)
+_TARGETS = ", ".join(
+    [c for c, _ in _CONSTANT_COLUMNS] + [c for c, _ in _ROW_COLUMNS] + ["postal_correction", "occurrence"]
+)
+# PostgreSQL: one statement whatever the number of records — the rows travel as one JSON array of arrays
+# (encoded in C on both sides, where binding thousands of values costs the driver a Python loop) and the
+# statement text never changes, so it is prepared once.
+_PG_INSERT = (
+    f"INSERT INTO settlement_records ({_TARGETS}) SELECT "
+    + ", ".join(f"%s::{t}" for _, t in _CONSTANT_COLUMNS)
+    + ", "
+    + ", ".join(f"(e->>{i})::{t}" for i, (_, t) in enumerate(_ROW_COLUMNS))
+    + ", false, 1 FROM jsonb_array_elements(%s::jsonb) AS e ORDER BY (e->>0)::integer"
+    + " ON CONFLICT DO NOTHING"
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO settlement_records ({_TARGETS}) VALUES ("
+    + ", ".join("?" * (len(_CONSTANT_COLUMNS) + len(_ROW_COLUMNS)))
+    + ", 0, 1) ON CONFLICT DO NOTHING"
+)
+
+
+def _iso(value: Any) -> str:
+    """JSON for the dates and instants of a row (PostgreSQL casts them back)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def _sqlite_time(at: datetime.datetime) -> str:
+    """An aware instant as SQLAlchemy stores it on SQLite (UTC, no offset)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _insert_new(
+    ctx: Context,
+    constants: tuple[int, int, int, datetime.datetime, datetime.date],
+    client_id: int,
+    records: list[_PostRecord],
+) -> int:
+    """Insert the records no earlier post of the client stored (``ON CONFLICT DO NOTHING`` on its
+    ``record_id``); the number inserted. The rows go straight through the driver on the session's own
+    connection (same transaction): per record nothing but one tuple."""
+    rows = [
+        (
+            index,
+            r.kind,
+            _KIND_CODE[r.kind],
+            r.barcode,
+            r.parsed.issuer_prefix,
+            r.parsed.consignor_code,
+            r.parsed.payment_number,
+            r.parsed.reissue_count,
+            r.parsed.expiry,
+            r.amount,
+            r.paid_at.astimezone(UTC),
+            japan_date(r.paid_at),
+            r.channel_code,
+            r.store_code,
+            r.transfer_date,
+            r.accounting_date,
+            r.capture_date,
+            f"post:{client_id}:{r.record_id}",
+            r.record_id,
+        )
+        for index, r in enumerate(records, 1)
+    ]
+    conn = ctx.session.connection()
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with driver.cursor() as cur:
+            cur.execute(_PG_INSERT, (*constants, json.dumps(rows, default=_iso)))
+            return int(cur.rowcount)
+    batch_id, agent_id, _, received_at, received_date = constants
+    fixed = (batch_id, agent_id, client_id, _sqlite_time(received_at), received_date.isoformat())
+
+    def text(value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            return _sqlite_time(value)
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+    cur = driver.cursor()
+    try:
+        cur.executemany(_SQLITE_INSERT, [fixed + tuple(map(text, row)) for row in rows])
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def _stored_contents(
+    ctx: Context, client_id: int, record_ids: list[str], *, not_batch: int | None = None
+) -> dict[str, tuple[Any, ...]]:
+    """``record_id`` → stored content of the client's records among ``record_ids`` (500 per query), leaving
+    out those of batch ``not_batch``."""
+    table = table_of(SettlementRecord)
+    found: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(record_ids), 500):
+        query = sa.select(
+            table.c.record_id,
+            table.c.kind,
+            table.c.barcode,
+            table.c.amount,
+            table.c.paid_at,
+            table.c.channel_code,
+            table.c.store_code,
+            table.c.transfer_date,
+            table.c.accounting_date,
+            table.c.capture_date,
+        ).where(table.c.client_id == client_id, table.c.record_id.in_(record_ids[start : start + 500]))
+        if not_batch is not None:
+            query = query.where(table.c.batch_id != not_batch)
+        found.update({row.record_id: _stored_content(row) for row in ctx.session.execute(query)})
+    return found
+
+
+def _refuse_changed(records: list[_PostRecord], stored: dict[str, tuple[Any, ...]]) -> None:
+    """Conflict on the first record whose ``record_id`` was stored with other content."""
+    for rec in records:
+        content = stored.get(rec.record_id)
+        if content is not None and content != rec.content():
+            raise Conflict(
+                f"record_id {rec.record_id} was posted before with different content",
+                field="record_id",
+                details={"record_id": rec.record_id},
+            )
+
+
 @mutation("settlement_batch.post")
 def _store_post(
     ctx: Context,
@@ -444,35 +602,18 @@ def _store_post(
     records: list[_PostRecord],
     sha: str | None,
 ) -> dict[str, Any]:
+    """Store the batch: its row, then the new records in one statement. The records are looked up only
+    when some were stored before (a resent or overlapping batch), to tell duplicates from changed ones."""
     assert client.id is not None and agent.id is not None
-    table = table_of(SettlementRecord)
-    known: dict[str, Any] = {}
-    ids = [r.record_id for r in records]
-    for start in range(0, len(ids), 500):
-        rows = ctx.session.execute(
-            sa.select(table).where(
-                table.c.client_id == client.id, table.c.record_id.in_(ids[start : start + 500])
-            )
-        ).all()
-        known.update({row.record_id: row for row in rows})
-    fresh: list[_PostRecord] = []
-    for rec in records:
-        row = known.get(rec.record_id)
-        if row is None:
-            fresh.append(rec)
-        elif _stored_content(row) != rec.content():
-            raise Conflict(
-                f"record_id {rec.record_id} was posted before with different content",
-                field="record_id",
-                details={"record_id": rec.record_id},
-            )
     batch = ctx.session.exec(
         select(SettlementBatch).where(
             SettlementBatch.client_id == client.id, SettlementBatch.batch_ref == batch_ref
         )
     ).first()
     if batch is not None:
-        if fresh:
+        stored = _stored_contents(ctx, client.id, [r.record_id for r in records])
+        _refuse_changed(records, stored)
+        if len(stored) < len(records):
             raise Conflict(
                 f"batch_id {batch_ref} was used before for other records",
                 field="batch_id",
@@ -489,57 +630,32 @@ def _store_post(
             "duplicate_records": len(records),
         }
     received_at = ctx.now()
-    received_date = japan_date(received_at)
     batch = SettlementBatch(
         client_id=client.id,
         agent_id=agent.id,
         batch_ref=batch_ref,
         sha256=sha,
         received_at=received_at,
-        received_date=received_date,
+        received_date=japan_date(received_at),
         records=len(records),
-        new_records=len(fresh),
-        duplicate_records=len(records) - len(fresh),
+        new_records=len(records),
+        duplicate_records=0,
         amount=sum(r.amount for r in records),
     )
     ctx.session.add(batch)
     ctx.session.flush()
-    index_of = {r.record_id: i for i, r in enumerate(records)}
-    values: list[dict[str, Any]] = []
-    for rec in fresh:
-        parsed = cvs.parse(rec.barcode)
-        values.append(
-            {
-                "batch_id": batch.id,
-                "line_no": index_of[rec.record_id] + 1,
-                "agent_id": agent.id,
-                "kind": rec.kind,
-                "kind_code": _KIND_CODE[rec.kind],
-                "barcode": rec.barcode,
-                "issuer_prefix": parsed.issuer_prefix,
-                "consignor_code": parsed.consignor_code,
-                "payment_number": parsed.payment_number,
-                "reissue_count": parsed.reissue_count,
-                "barcode_expiry": parsed.expiry,
-                "amount": rec.amount,
-                "paid_at": rec.paid_at.astimezone(UTC),
-                "paid_date": japan_date(rec.paid_at),
-                "channel_code": rec.channel_code,
-                "store_code": rec.store_code,
-                "transfer_date": rec.transfer_date,
-                "accounting_date": rec.accounting_date,
-                "capture_date": rec.capture_date,
-                "postal_correction": False,
-                "identity": f"post:{client.id}:{rec.record_id}",
-                "occurrence": 1,
-                "client_id": client.id,
-                "record_id": rec.record_id,
-                "received_at": received_at,
-                "received_date": received_date,
-            }
+    assert batch.id is not None
+    constants = (batch.id, agent.id, client.id, received_at, batch.received_date)
+    new = _insert_new(ctx, constants, client.id, records)
+    if new < len(records):
+        # Some were stored before: each must be the same record again (a duplicate), never a changed one.
+        _refuse_changed(
+            records, _stored_contents(ctx, client.id, [r.record_id for r in records], not_batch=batch.id)
         )
-    if values:
-        ctx.session.execute(sa.insert(table), values)
+        batch.new_records, batch.duplicate_records = new, len(records) - new
+        ctx.session.add(batch)
+        ctx.session.flush()
+    if new:
         ingest.enqueue(ctx, "batch_id = :batch", batch=batch.id)
     ctx.record(
         "settlement_batch.post",

@@ -295,6 +295,30 @@ def test_reposting_a_record_id_with_other_content_is_409(signer, counts):
     assert settled(counts) == before
 
 
+def test_a_batch_mixing_stored_and_new_records_stores_only_the_new_ones(ctx, signer, counts):
+    signer.post_json("/api/v1/settlements", batch("b-1"))
+    fresh = record(record_id="r-9", barcode=B2, amount=25_000)
+    response = signer.post_json("/api/v1/settlements", batch("b-2", record(), fresh))
+    assert response.status_code == 201
+    assert response.get_json() == {"batch_id": "b-2", "records": 2, "new_records": 1, "duplicate_records": 1}
+    items = signer.request("GET", "/api/v1/settlements/b-2").get_json()["items"]
+    assert [i["record_id"] for i in items] == ["r-9"]
+    line = ctx.session.execute(sa.text("SELECT line_no FROM settlement_records WHERE record_id = 'r-9'"))
+    assert line.scalar_one() == 2  # its place in the post, not in what was new
+    assert counts()["settlement_records"] == 2
+
+
+def test_a_changed_record_among_new_ones_refuses_the_whole_batch(signer, counts):
+    signer.post_json("/api/v1/settlements", batch("b-1"))
+    before = settled(counts)
+    changed = record(paid_at="2026-11-27T09:06:00+09:00")
+    fresh = record(record_id="r-9", barcode=B2, amount=25_000)
+    response = signer.post_json("/api/v1/settlements", batch("b-2", fresh, changed))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["details"]["record_id"] == "r-1"
+    assert settled(counts) == before
+
+
 def test_the_same_batch_again_is_a_no_op_but_new_records_under_its_id_conflict(signer, counts):
     assert signer.post_json("/api/v1/settlements", batch("b-1")).status_code == 201
     before = settled(counts)
