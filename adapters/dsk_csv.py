@@ -59,6 +59,7 @@ from adapters.records import PaymentRecord
 from adapters.records import PaymentRecordLike
 from adapters.records import new_payment_record
 from adapters.records import normalise_channel
+from barcodes import cvs
 
 HEADER = (
     "種別",
@@ -122,6 +123,13 @@ _IDENTIFY_ENCODINGS = (*ENCODINGS, "euc_jp", "utf-16")
 claimed and ``parse`` reports an ``EncodingError`` instead of "no adapter recognises this file"."""
 
 _NORMALISED_HEADER = tuple(unicodedata.normalize("NFKC", name) for name in HEADER)
+
+
+# DSK splits the barcode's digits 14–30 (payment number and reissue count) into its two 利用者データ columns;
+# the reader checks them and the writer fills them from these spans.
+USER_DATA_1 = slice(cvs.PAYMENT_NUMBER.start, cvs.PAYMENT_NUMBER.start + 6)
+USER_DATA_2 = slice(USER_DATA_1.stop, cvs.REISSUE.start + cvs.REISSUE.length)
+_STAMP = cvs.STAMP.span
 
 
 def _normalised(columns: list[str]) -> tuple[str, ...]:
@@ -328,12 +336,12 @@ def _parse_row(columns: list[str], line_no: int, record_no: int) -> PaymentRecor
     if digits == ean or len(digits) != 44 or not (digits.isascii() and digits.isdigit()):
         raise error(3, "is not 'EAN' followed by 44 digits")
     barcode = check_barcode(digits, **location)
-    if user_1 != digits[13:19]:
-        raise error(4, f"differs from barcode digits 14–19 {digits[13:19]!r}")
-    if user_2 != digits[19:30]:
-        raise error(5, f"differs from barcode digits 20–30 {digits[19:30]!r}")
-    if stamp != digits[36]:
-        raise error(6, f"differs from barcode digit 37 {digits[36]!r}")
+    if user_1 != digits[USER_DATA_1]:
+        raise error(4, f"differs from barcode digits 14–19 {digits[USER_DATA_1]!r}")
+    if user_2 != digits[USER_DATA_2]:
+        raise error(5, f"differs from barcode digits 20–30 {digits[USER_DATA_2]!r}")
+    if stamp != digits[_STAMP]:
+        raise error(6, f"differs from barcode digit 37 {digits[_STAMP]!r}")
     if not (amount_text.isascii() and amount_text.isdigit()):
         raise error(7, "is not an amount in yen")
     amount = int(amount_text)
@@ -408,14 +416,14 @@ def write(out: BinaryIO, rows: Iterable[PaymentRecordLike], encoding: str = "cp9
         )
         amount = getattr(record, "amount", None)
         if amount is None:
-            amount = int(barcode[37:43])
+            amount = int(barcode[cvs.AMOUNT.span])
         if record.capture_date is None:
             raise ValueError("capture_date (データ作成日) is required")
         transfer = record.transfer_date.strftime("%Y%m%d") if record.transfer_date else "0"
         name = CHAIN_NAMES.get(chain, chain).replace('"', '""')
         block.append(
-            f"{record.kind_code},{paid_at:%Y%m%d},{paid_at:%H%M},EAN{barcode},{barcode[13:19]},{barcode[19:30]},"
-            f'{barcode[36]},{amount},{chain},"{name}",{store},{transfer},{record.capture_date:%Y%m%d}\r\n'
+            f"{record.kind_code},{paid_at:%Y%m%d},{paid_at:%H%M},EAN{barcode},{barcode[USER_DATA_1]},{barcode[USER_DATA_2]},"
+            f'{barcode[_STAMP]},{amount},{chain},"{name}",{store},{transfer},{record.capture_date:%Y%m%d}\r\n'
         )
         count += 1
         if len(block) >= 4096:

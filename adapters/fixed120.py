@@ -313,6 +313,13 @@ class _Caches:
 # A data record is unpacked by one struct call into bytes: the record type skipped, data kind (2–3),
 # payment date and time (4–15), barcode (16–59), `000` (60–62), store code (63–69), and the rest (70–120:
 # capture, transfer, zeros, accounting dates, channel, filler) with the line break. Per line length:
+# Where the fast path reads the barcode's parts (barcodes.cvs.LAYOUT): issuer prefix and consignor code
+# together name the party, then expiry, amount, payment number and the reissue digit.
+_PARTY = slice(cvs.ISSUER.start, cvs.CONSIGNOR.start + cvs.CONSIGNOR.length)
+_EXPIRY = cvs.EXPIRY.span
+_AMOUNT = cvs.AMOUNT.span
+_PAYMENT_NUMBER = cvs.PAYMENT_NUMBER.span
+_REISSUE = cvs.REISSUE.start
 _UNPACK = {122: struct.Struct("x2s12s44s3s7s53s"), 121: struct.Struct("x2s12s44s3s7s52s")}
 _TAILS = {122: b" " * 15 + b"\r\n", 121: b" " * 15 + b"\n"}
 for _name, _slice in (
@@ -445,6 +452,8 @@ class _Reader:
         times, date_sets, parties, expiries = caches.times, caches.dates, caches.parties, caches.expiries
         kinds, tail, from_bytes, zeros_44 = _KINDS, _TAILS[size], int.from_bytes, _ASCII_ZEROS_44
         twin, switch = PAYMENT_RECORD_TWIN, PAYMENT_RECORD_SWITCH
+        party, expiry_at, amount_at = _PARTY, _EXPIRY, _AMOUNT
+        payment_number_at, reissue_at = _PAYMENT_NUMBER, _REISSUE
         try:
             for kind_b, paid_b, barcode_b, zeros_b, store_b, rest_b in _UNPACK[size].iter_unpack(run):
                 line_no += 1
@@ -464,8 +473,8 @@ class _Reader:
                 try:
                     kind_code, kind = kinds[kind_b]
                     paid_at = times[paid_b]
-                    issuer, agent, consignor = parties[barcode_b[2:13]]
-                    expiry = expiries[barcode_b[30:36]]
+                    issuer, agent, consignor = parties[barcode_b[party]]
+                    expiry = expiries[barcode_b[expiry_at]]
                     capture, transfer, accounting, channel = date_sets[rest_b]
                 except KeyError:
                     location: dict[str, Any] = {
@@ -482,13 +491,13 @@ class _Reader:
                         ) from None
                     kind_code, kind = kinds[kind_b]
                     paid_at = times.get(paid_b) or caches.paid_at(paid_b, **location)
-                    issuer, agent, consignor = parties.get(barcode_b[2:13]) or caches.party(barcode_b[2:13])
-                    key = barcode_b[30:36]
+                    issuer, agent, consignor = parties.get(barcode_b[party]) or caches.party(barcode_b[party])
+                    key = barcode_b[expiry_at]
                     expiry = expiries[key] if key in expiries else caches.expiry(key, barcode_b, **location)
                     capture, transfer, accounting, channel = date_sets.get(rest_b) or caches.date_set(
                         rest_b, tail, **location
                     )
-                amount = int(barcode_b[37:43])
+                amount = int(barcode_b[amount_at])
                 if kind_code == "02":
                     if transfer is None or accounting is None:
                         _dates_missing(rest_b, line_no, data_no)
@@ -512,8 +521,8 @@ class _Reader:
                     issuer,
                     agent,
                     consignor,
-                    barcode[13:29],
-                    barcode_b[29] - 48,
+                    barcode[payment_number_at],
+                    barcode_b[reissue_at] - 48,
                     expiry,
                     amount,
                     paid_at,
@@ -712,7 +721,7 @@ def write(
         if len(line) != RECORD_LENGTH + 2 or not line.isascii() or not line[:105].isdigit():
             raise ValueError(f"record does not fit the data layout: {line!r}")
         counts[kind_code] += 1
-        amounts[kind_code] += int(barcode[37:43])
+        amounts[kind_code] += int(barcode[_AMOUNT])
         block.append(line)
         if len(block) >= 4096:
             out.write("".join(block).encode("ascii"))

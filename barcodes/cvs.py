@@ -18,6 +18,20 @@ Pos   Len  Field
 44    1    check digit, modulus 10 weights 3/1 over the 43 digits before it, AI included
 ====  ===  =============================================================
 
+The table is :data:`LAYOUT` (1-based positions here, as in the spec):
+
+>>> for part in LAYOUT:
+...     print(part.start + 1, part.length, part.name)
+1 2 ai
+3 6 issuer_prefix
+9 5 consignor_code
+14 16 payment_number
+30 1 reissue_count
+31 6 expiry
+37 1 stamp_flag
+38 6 amount
+44 1 check_digit
+
 More information:
 
 * ../shared/spec/barcode.md (the contract this module implements)
@@ -39,6 +53,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from dataclasses import field
 
 from barcodes.exceptions import InvalidChecksum
 from barcodes.exceptions import InvalidComponent
@@ -52,6 +67,45 @@ MAX_AMOUNT = 999_999
 """The largest amount six digits can hold; the office's cap (300,000 by default) is checked separately."""
 
 _SEPARATORS = re.compile(r"[\s\-()]")
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One field of the 44 digits: where it starts (0-based) and how many digits it has."""
+
+    name: str
+    start: int
+    length: int
+    span: slice = field(init=False, repr=False, compare=False)
+    """The field as a slice of the digits (``str`` or ``bytes``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", slice(self.start, self.start + self.length))
+
+    def sql(self, column: str, before: int = 0) -> str:
+        """SQL reading the field from a text ``column`` holding the 44 digits after ``before`` characters.
+
+        >>> AMOUNT.sql("kb", before=2)
+        'substr(kb, 40, 6)'
+        """
+        return f"substr({column}, {self.start + before + 1}, {self.length})"
+
+
+#: The layout (spec/barcode.md), declared once: parsers, writers, the adapters' fast paths and the ingest
+#: SQL read their positions from here. The parts tile the 44 digits in order.
+LAYOUT = (
+    AI_PART := Part("ai", 0, 2),
+    ISSUER := Part("issuer_prefix", 2, 6),
+    CONSIGNOR := Part("consignor_code", 8, 5),
+    PAYMENT_NUMBER := Part("payment_number", 13, 16),
+    REISSUE := Part("reissue_count", 29, 1),
+    EXPIRY := Part("expiry", 30, 6),
+    STAMP := Part("stamp_flag", 36, 1),
+    AMOUNT := Part("amount", 37, 6),
+    CHECK_DIGIT := Part("check_digit", 43, 1),
+)
+assert [p.start for p in LAYOUT] == [0, *(p.start + p.length for p in LAYOUT[:-1])]
+assert LAYOUT[-1].start + LAYOUT[-1].length == LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +212,12 @@ def _checked(number: str) -> tuple[str, datetime.date | None]:
         raise InvalidFormat("barcode must consist of digits only", field="barcode")
     if len(number) != LENGTH:
         raise InvalidLength(f"barcode has {len(number)} digits, expected {LENGTH}", field="barcode")
-    if number[:2] != AI:
-        raise InvalidFormat(f"barcode application identifier is {number[:2]!r}, expected '91'", field="ai")
-    if calc_check_digit(number[:-1]) != number[-1]:
+    if number[AI_PART.span] != AI:
+        ai = number[AI_PART.span]
+        raise InvalidFormat(f"barcode application identifier is {ai!r}, expected '91'", field="ai")
+    if calc_check_digit(number[: CHECK_DIGIT.start]) != number[CHECK_DIGIT.start]:
         raise InvalidChecksum(field="check_digit")
-    return number, _expiry_date(number[30:36])
+    return number, _expiry_date(number[EXPIRY.span])
 
 
 def is_valid(number: str) -> bool:
@@ -188,13 +243,13 @@ def parse(number: str) -> CvsBarcode:
     """
     number, expiry = _checked(number)
     return CvsBarcode(
-        issuer_prefix=number[2:8],
-        consignor_code=number[8:13],
-        payment_number=number[13:29],
-        reissue_count=int(number[29]),
+        issuer_prefix=number[ISSUER.span],
+        consignor_code=number[CONSIGNOR.span],
+        payment_number=number[PAYMENT_NUMBER.span],
+        reissue_count=int(number[REISSUE.span]),
         expiry=expiry,
-        stamp_flag=int(number[36]),
-        amount=int(number[37:43]),
+        stamp_flag=int(number[STAMP.span]),
+        amount=int(number[AMOUNT.span]),
     )
 
 
@@ -225,9 +280,9 @@ def compose(
         ...
     barcodes.exceptions.InvalidComponent: reissue count must be 0 to 9, got 10
     """
-    _digits(issuer_prefix, 6, "issuer_prefix")
-    _digits(consignor_code, 5, "consignor_code")
-    _digits(payment_number, 16, "payment_number")
+    _digits(issuer_prefix, ISSUER.length, "issuer_prefix")
+    _digits(consignor_code, CONSIGNOR.length, "consignor_code")
+    _digits(payment_number, PAYMENT_NUMBER.length, "payment_number")
     if not 0 <= reissue_count <= 9:
         raise InvalidComponent(f"reissue count must be 0 to 9, got {reissue_count}", field="reissue_count")
     if not 0 <= amount <= MAX_AMOUNT:
@@ -253,7 +308,8 @@ def format(number: str) -> str:  # stdnum's name for this function, shadows the 
     amount and check digit. The separators are display-only.
     """
     n = validate(number)
-    return f"({n[:2]}){n[2:8]}-{n[8:13]}-{n[13:29]}\n{n[29]}-{n[30:36]}-{n[36]}-{n[37:43]}-{n[43]}"
+    ai, issuer, consignor, payment, reissue, expiry, stamp, amount, check = (n[p.span] for p in LAYOUT)
+    return f"({ai}){issuer}-{consignor}-{payment}\n{reissue}-{expiry}-{stamp}-{amount}-{check}"
 
 
 def compose_payment_number(fiscal_year: int, claim_serial: int, instalment: int) -> str:

@@ -50,6 +50,7 @@ from adapters.errors import SettlementFileError
 from adapters.records import BankRecord as ParsedBankRecord
 from adapters.records import FileInfo
 from adapters.records import PaymentRecord
+from barcodes import cvs
 from gateway.context import Context
 from gateway.context import mutation
 from gateway.faults import crash_point
@@ -471,12 +472,12 @@ _PAYMENT_STAGE = _Stage(
             "ELSE 'confirmed' END",
             None,
         ),
-        ("barcode", "substr(kb, 3, 44)", None),
-        # spec/barcode.md positions 3-8, 9-13, 14-29, 30 (+ 2 for the kind code in front)
-        ("issuer_prefix", "substr(kb, 5, 6)", None),
-        ("consignor_code", "substr(kb, 11, 5)", None),
-        ("payment_number", "substr(kb, 16, 16)", None),
-        ("reissue_count", "CAST(substr(kb, 32, 1) AS INTEGER)", None),
+        ("barcode", f"substr(kb, 3, {cvs.LENGTH})", None),
+        # the barcode's parts where barcodes.cvs.LAYOUT puts them, after the two digits of the kind code
+        ("issuer_prefix", cvs.ISSUER.sql("kb", before=2), None),
+        ("consignor_code", cvs.CONSIGNOR.sql("kb", before=2), None),
+        ("payment_number", cvs.PAYMENT_NUMBER.sql("kb", before=2), None),
+        ("reissue_count", f"CAST({cvs.REISSUE.sql('kb', before=2)} AS INTEGER)", None),
         ("amount", "amount", None),
         ("paid_date", "substr(paid, 1, 10)", "date"),
         ("paid_at", "substr(paid, 11)", "timestamptz"),

@@ -5,8 +5,9 @@ Usage: ``.venv/bin/python tests/adapters/make_golden_inputs.py [--force]`` (refu
 
 Nothing here imports an adapter: every record is assembled from literal values at the byte positions the
 spec gives (spec/settlement-formats.md), and the expected records are written from the same literal values
-by reading the spec, not by running a parser. Barcodes come from ``barcodes.cvs.compose`` (not under test
-here). The broken files are the normal files with one deliberate defect each, named for it.
+by reading the spec, not by running a parser. Barcodes come from ``barcodes.cvs.compose`` and their parts are
+read at the positions ``barcodes.cvs.LAYOUT`` declares (not under test here). The broken files are the
+normal files with one deliberate defect each, named for it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from barcodes import cvs
 from barcodes.cvs import compose
 from tests.adapters.adapter_golden import DATA_DIR
 from tests.adapters.adapter_golden import dumps
@@ -108,7 +110,8 @@ class Pay:
 
     def expected(self, line_no: int, store: str, channel: str) -> dict[str, Any]:
         b = self.barcode
-        expiry = None if b[30:36] == "999999" else f"20{b[30:32]}-{b[32:34]}-{b[34:36]}"
+        yymmdd = b[cvs.EXPIRY.span]
+        expiry = None if yymmdd == "999999" else f"20{yymmdd[:2]}-{yymmdd[2:4]}-{yymmdd[4:]}"
         kind = {
             "01": "preliminary",
             "02": "confirmed",
@@ -121,13 +124,13 @@ class Pay:
             "kind": kind[self.kind_code],
             "kind_code": self.kind_code,
             "barcode": b,
-            "issuer_prefix": b[2:8],
-            "agent_code": b[3:8],
-            "consignor_code": b[8:13],
-            "payment_number": b[13:29],
-            "reissue_count": int(b[29]),
+            "issuer_prefix": b[cvs.ISSUER.span],
+            "agent_code": b[cvs.ISSUER.span][1:],
+            "consignor_code": b[cvs.CONSIGNOR.span],
+            "payment_number": b[cvs.PAYMENT_NUMBER.span],
+            "reissue_count": int(b[cvs.REISSUE.span]),
             "barcode_expiry": expiry,
-            "amount": self.amount if self.amount is not None else int(b[37:43]),
+            "amount": self.amount if self.amount is not None else int(b[cvs.AMOUNT.span]),
             "paid_at": f"{iso(self.paid_on)}T{self.paid_time[:2]}:{self.paid_time[2:]}:00+09:00",
             "channel_code": channel,
             "store_code": store,
@@ -194,7 +197,7 @@ def f120_data(p: Pay) -> bytes:
 def f120_trailer(payments: list[Pay], *, adjust: dict[str, int] | None = None) -> bytes:
     totals = {}
     for kind in ("01", "02", "03"):
-        amounts = [int(p.barcode[37:43]) for p in payments if p.kind_code == kind]
+        amounts = [int(p.barcode[cvs.AMOUNT.span]) for p in payments if p.kind_code == kind]
         totals[f"count_{kind}"], totals[f"amount_{kind}"] = len(amounts), sum(amounts)
     for key, delta in (adjust or {}).items():
         totals[key] += delta
@@ -427,9 +430,16 @@ DSK_ROWS = [
 
 def dsk_row(p: Pay, name: str, *, amount: int | None = None) -> str:
     b = p.barcode
-    value = amount if amount is not None else (p.amount if p.amount is not None else int(b[37:43]))
+    value = amount if amount is not None else (p.amount if p.amount is not None else int(b[cvs.AMOUNT.span]))
+    # spec: 利用者データ1 = barcode digits 14–19, 利用者データ2 = digits 20–30 (payment number, reissue)
+    split = cvs.PAYMENT_NUMBER.start + 6
+    user_1, user_2, stamp = (
+        b[cvs.PAYMENT_NUMBER.start : split],
+        b[split : cvs.EXPIRY.start],
+        b[cvs.STAMP.span],
+    )
     return (
-        f"{p.kind_code},{p.paid_on},{p.paid_time},EAN{b},{b[13:19]},{b[19:30]},{b[36]},{value},{p.channel},"
+        f"{p.kind_code},{p.paid_on},{p.paid_time},EAN{b},{user_1},{user_2},{stamp},{value},{p.channel},"
         f'"{name}",{p.store},{p.transfer or "0"},{p.capture}'
     )
 
