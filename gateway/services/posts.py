@@ -203,7 +203,12 @@ def _constant(name: str) -> _Unusable:
 
 
 def _check_post_record(
-    index: int, raw: Any, agent: Agent, errors: list[dict[str, Any]], received_at: datetime.datetime
+    index: int,
+    raw: Any,
+    agent: Agent,
+    errors: list[dict[str, Any]],
+    received_at: datetime.datetime,
+    channels: frozenset[str],
 ) -> _PostRecord | None:
     """Validate one posted record, appending every problem found to ``errors`` (one per field)."""
     before = len(errors)
@@ -257,7 +262,7 @@ def _check_post_record(
         channel = None
     else:
         channel = channel.rjust(4, "0")
-        if channel not in agent.channel_list:
+        if channel not in channels:
             bad("channel_code", f"channel {channel} is not enabled for agent {agent.code}")
     store = raw.get("store_code")
     if not isinstance(store, str) or not _STORE.fullmatch(store):
@@ -382,10 +387,11 @@ def _check_batch(ctx: Context, agent: Agent, body: Any) -> tuple[str, list[_Post
         raise InvalidInput("the batch is not valid", details={"errors": problems})
     assert isinstance(records, list) and isinstance(batch_ref, str)
     received_at = ctx.now()
+    channels = frozenset(agent.channel_list)
     checked: list[_PostRecord] = []
     seen_ids: dict[str, int] = {}
     for index, item in enumerate(records):
-        rec = _check_post_record(index, item, agent, problems, received_at)
+        rec = _check_post_record(index, item, agent, problems, received_at, channels)
         if rec is None:
             continue
         if rec.record_id in seen_ids:
