@@ -8,6 +8,9 @@ Pure code: no web framework, no database, no gateway imports. Each format is one
 * ``zengin_transfer`` — the bank's transfer notice (振込入金通知)
 * ``zengin_statement`` — the bank's account statement (入出金取引明細)
 
+and ``agent_post``, an agent's posted JSON batch: not a file, so it has no ``Adapter`` and is not detected,
+but it turns the body into the same payment records, with the same barcode checks.
+
 Adapters are plugged in like django-payments variants: a list of ``(dotted path, kwargs)`` built lazily by
 :func:`load_adapters`; :func:`detect` picks the one adapter that claims a file (beangulp rules: none or two
 is an error).

@@ -1,19 +1,10 @@
-"""Agent posts (``POST /api/v1/settlements``): validation record by record, storage all or nothing.
+"""Agent posts (``POST /api/v1/settlements``): checked like a file, stored all or nothing.
 
-A batch ``{"batch_id", "records": [...]}`` carries the same fields as a ``fixed120`` data record
-(spec/settlement-formats.md §4). Every record is checked — the every-barcode checks, amount equal to the
-barcode's, a known kind, ``paid_at`` in ISO 8601 with an offset, a transfer date on confirmed records, a
-channel (normalised to four digits) that the office enabled for the client's agent, and the barcode's agent
-code being that agent's — and every problem is reported (``index``, ``field``, ``message``) in one 422. A
-valid batch is stored in one transaction. ``record_id`` is unique per client: the same record again with
-the same normalised content (``paid_at`` compared as an instant) is a duplicate, with other content a 409.
-The same ``batch_id`` again with the same records is a no-op; with new records a 409.
-
-Values are strict: identifiers are matched whole (no trailing newline), codes are ASCII digits, ``paid_at``
-lies between 2019-05-01 00:00 Japan time and one day after the post is received, and the dates between
-2019-05-01 and a year after. The JSON itself must be plain: NaN, Infinity, integers of more than
-``MAX_INT_DIGITS`` digits and a key named twice in one object are each reported where they stand, and a body
-nested too deeply is refused as a whole.
+The body becomes payment records through :mod:`adapters.agent_post` (the checks, record by record, every
+problem reported as ``index``, ``field``, ``message`` in one 422). A valid batch is stored in one
+transaction. ``record_id`` is unique per client: the same record again with the same normalised content
+(``paid_at`` compared as an instant) is a duplicate, with other content a 409. The same ``batch_id`` again
+with the same records is a no-op; with new records a 409.
 
 An accepted body is sealed into the archive before anything is stored; the batch row names it by its
 SHA-256. A rejected body is recorded in the audit trail (``settlement_batch.reject``: SHA-256, size, error)
@@ -25,17 +16,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel import select
 
-from barcodes import cvs
-from barcodes.exceptions import BarcodeError
+from adapters import agent_post
 from gateway.context import Actor
 from gateway.context import Context
 from gateway.context import mutation
@@ -55,250 +43,8 @@ from gateway.models.base import table_of
 from gateway.services import archive
 from gateway.services import ingest
 
-MAX_POST_RECORDS = 10_000
+MAX_POST_RECORDS = agent_post.MAX_POST_RECORDS
 """Records per agent post; larger deliveries come as files."""
-_KIND_CODE = {"preliminary": "01", "confirmed": "02", "cancellation": "03"}
-
-MAX_INT_DIGITS = 20
-"""Longer integers in a post are reported as bad values (Python refuses to convert thousands of digits)."""
-EARLIEST_PAID_AT = datetime.datetime(2019, 5, 1, tzinfo=JST)
-"""No payment in a post is older than this (none of this gateway's barcodes existed before)."""
-LATEST_PAID_AHEAD = datetime.timedelta(days=1)
-"""``paid_at`` may be this far after the receiving time (clocks differ; never a day more)."""
-DATES_AHEAD = datetime.timedelta(days=366)
-"""Transfer, accounting and capture dates may be this far after the receiving date."""
-
-# All matched whole with fullmatch: "$" would also accept a trailing newline, and \d non-ASCII digits.
-_RECORD_ID = re.compile(r"[\x21-\x7e]{1,128}")
-_BATCH_ID = re.compile(r"[\x21-\x7e]{1,128}")
-_STORE = re.compile(r"[0-9]{1,16}")
-_CHANNEL = re.compile(r"[0-9]{3,4}")
-_BARCODE = re.compile(r"[0-9]{44}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATE_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
-)
-_POST_FIELDS = frozenset(
-    {
-        "record_id",
-        "kind",
-        "barcode",
-        "amount",
-        "paid_at",
-        "channel_code",
-        "store_code",
-        "transfer_date",
-        "accounting_date",
-        "capture_date",
-    }
-)
-
-
-@dataclass(frozen=True)
-class _PostRecord:
-    """A validated, normalised posted record (what "same content" compares)."""
-
-    record_id: str
-    kind: str
-    barcode: str
-    amount: int
-    paid_at: datetime.datetime
-    channel_code: str
-    store_code: str
-    transfer_date: datetime.date | None
-    accounting_date: datetime.date | None
-    capture_date: datetime.date | None
-    parsed: cvs.CvsBarcode
-
-    def content(self) -> tuple[Any, ...]:
-        return (
-            self.kind,
-            self.barcode,
-            self.amount,
-            self.paid_at.astimezone(UTC),
-            self.channel_code,
-            self.store_code,
-            self.transfer_date,
-            self.accounting_date,
-            self.capture_date,
-        )
-
-
-def _stored_content(row: Any) -> tuple[Any, ...]:
-    paid_at = row.paid_at if row.paid_at.tzinfo else row.paid_at.replace(tzinfo=UTC)
-    return (
-        row.kind,
-        row.barcode,
-        row.amount,
-        paid_at.astimezone(UTC),
-        row.channel_code,
-        row.store_code,
-        row.transfer_date,
-        row.accounting_date,
-        row.capture_date,
-    )
-
-
-def _date_value(value: Any, received: datetime.date) -> datetime.date:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise ValueError("must be a date YYYY-MM-DD")
-    day = datetime.date.fromisoformat(value)
-    latest = received + DATES_AHEAD
-    if not EARLIEST_PAID_AT.date() <= day <= latest:
-        raise ValueError(f"must be between {EARLIEST_PAID_AT.date()} and {latest}")
-    return day
-
-
-def _paid_at_value(value: Any, received_at: datetime.datetime) -> datetime.datetime:
-    """An aware ``paid_at`` within the plausible window; ValueError with the message otherwise."""
-    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
-        raise ValueError("must be an ISO 8601 date and time with offset, e.g. 2026-11-27T14:32:00+09:00")
-    paid_at = datetime.datetime.fromisoformat(value)
-    latest = received_at + LATEST_PAID_AHEAD
-    # The year first: converting 0001 or 9999 with an offset to another zone overflows.
-    if not EARLIEST_PAID_AT.year <= paid_at.year <= latest.year or not (
-        EARLIEST_PAID_AT <= paid_at <= latest
-    ):
-        window = f"{EARLIEST_PAID_AT.isoformat()} and {latest.astimezone(JST).isoformat()}"
-        raise ValueError(f"must be between {window} (one day after receipt)")
-    return paid_at
-
-
-class _Unusable:
-    """A JSON value no field accepts (NaN, Infinity, a huge integer); reported at its record and field."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-
-class _Twice(dict[str, Any]):
-    """A JSON object that named a key more than once (the last value is kept; the record is refused)."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) == len(pairs):
-        return obj
-    seen: set[str] = set()
-    duplicates: set[str] = set()
-    for key, _ in pairs:
-        (duplicates if key in seen else seen).add(key)
-    twice = _Twice(obj)
-    twice.duplicates = tuple(sorted(duplicates))
-    return twice
-
-
-def _integer(text: str) -> int | _Unusable:
-    if len(text) - text.startswith("-") > MAX_INT_DIGITS:
-        return _Unusable(f"is a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
-    return int(text)
-
-
-def _constant(name: str) -> _Unusable:
-    return _Unusable(f"is {name}, which is not a JSON number")
-
-
-def _check_post_record(
-    index: int,
-    raw: Any,
-    agent: Agent,
-    errors: list[dict[str, Any]],
-    received_at: datetime.datetime,
-    channels: frozenset[str],
-) -> _PostRecord | None:
-    """Validate one posted record, appending every problem found to ``errors`` (one per field)."""
-    before = len(errors)
-    reported: set[str] = set()
-
-    def bad(field_name: str, message: str) -> None:
-        if field_name not in reported:
-            reported.add(field_name)
-            errors.append({"index": index, "field": field_name, "message": message})
-
-    if not isinstance(raw, dict):
-        bad("record", "must be an object")
-        return None
-    for twice in getattr(raw, "duplicates", ()):
-        bad(twice, "appears twice in the record")
-    for name, value in raw.items():
-        if isinstance(value, _Unusable):
-            bad(name, value.what)
-    for unknown in sorted(set(raw) - _POST_FIELDS):
-        bad(unknown, "is not a field of a settlement record")
-    record_id = raw.get("record_id")
-    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id):
-        bad("record_id", "must be 1-128 printable ASCII characters")
-    kind = raw.get("kind")
-    if kind not in _KIND_CODE:
-        bad("kind", "must be preliminary, confirmed or cancellation")
-    barcode = raw.get("barcode")
-    parsed: cvs.CvsBarcode | None = None
-    if not isinstance(barcode, str) or not _BARCODE.fullmatch(barcode):
-        bad("barcode", "must be the 44 digits as a string")
-    else:
-        try:
-            parsed = cvs.parse(barcode)
-        except BarcodeError as ex:
-            bad("barcode", f"is not a valid barcode: {ex}")
-    amount = raw.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        bad("amount", "must be a positive whole number of yen")
-    elif parsed is not None and amount != parsed.amount:
-        bad("amount", f"{amount} differs from the barcode amount {parsed.amount}")
-    if parsed is not None and parsed.issuer_prefix[1:] != agent.code:
-        bad("barcode", f"issuer prefix {parsed.issuer_prefix} is not of agent {agent.code}")
-    paid_at: datetime.datetime | None = None
-    try:
-        paid_at = _paid_at_value(raw.get("paid_at"), received_at)
-    except ValueError as ex:
-        bad("paid_at", str(ex))
-    channel = raw.get("channel_code")
-    if not isinstance(channel, str) or not _CHANNEL.fullmatch(channel):
-        bad("channel_code", "must be 3-4 digits")
-        channel = None
-    else:
-        channel = channel.rjust(4, "0")
-        if channel not in channels:
-            bad("channel_code", f"channel {channel} is not enabled for agent {agent.code}")
-    store = raw.get("store_code")
-    if not isinstance(store, str) or not _STORE.fullmatch(store):
-        bad("store_code", "must be 1-16 digits (all zeros for app payments)")
-    dates: dict[str, datetime.date | None] = {}
-    for name in ("transfer_date", "accounting_date", "capture_date"):
-        value = raw.get(name)
-        dates[name] = None
-        if value is None:
-            continue
-        try:
-            dates[name] = _date_value(value, japan_date(received_at))
-        except ValueError as ex:
-            bad(name, str(ex))
-    if kind == "confirmed" and raw.get("transfer_date") is None:
-        bad("transfer_date", "is required for a confirmed record")
-    if kind in ("preliminary", "cancellation"):
-        for name in ("transfer_date", "accounting_date"):
-            if raw.get(name) is not None:
-                bad(name, "is only for confirmed records")
-    if len(errors) > before:
-        return None
-    assert paid_at is not None and channel is not None and parsed is not None
-    return _PostRecord(
-        record_id=record_id,  # type: ignore[arg-type]
-        kind=kind,  # type: ignore[arg-type]
-        barcode=barcode,  # type: ignore[arg-type]
-        amount=amount,  # type: ignore[arg-type]
-        paid_at=paid_at,
-        channel_code=channel,
-        store_code=store,  # type: ignore[arg-type]
-        transfer_date=dates["transfer_date"],
-        accounting_date=dates["accounting_date"],
-        capture_date=dates["capture_date"],
-        parsed=parsed,
-    )
 
 
 def _client_and_agent(ctx: Context, actor: Actor) -> tuple[ApiClient, Agent]:
@@ -362,52 +108,21 @@ def ingest_post(ctx: Context, actor: Actor, body: Any, raw: bytes | None = None)
         raise Conflict("a concurrent request stored some of these records; retry") from None
 
 
-def _check_batch(ctx: Context, agent: Agent, body: Any) -> tuple[str, list[_PostRecord]]:
-    """The batch id and the checked records; InvalidInput listing every problem."""
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object {batch_id, records}", field="body")
-    batch_ref = body.get("batch_id")
-    records = body.get("records")
-    problems: list[dict[str, Any]] = []
-    for twice in getattr(body, "duplicates", ()):
-        problems.append({"index": None, "field": twice, "message": "appears twice in the batch"})
-    if not isinstance(batch_ref, str) or not _BATCH_ID.fullmatch(batch_ref):
-        problems.append(
-            {"index": None, "field": "batch_id", "message": "must be 1-128 printable ASCII characters"}
+def _check_batch(ctx: Context, agent: Agent, body: Any) -> tuple[str, list[agent_post.PostedRecord]]:
+    """The batch id and the checked records (:func:`adapters.agent_post.parse_batch`); InvalidInput listing
+    every problem."""
+    try:
+        return agent_post.parse_batch(
+            body, agent_code=agent.code, channels=frozenset(agent.channel_list), received_at=ctx.now()
         )
-    if not isinstance(records, list) or not records:
-        problems.append({"index": None, "field": "records", "message": "must be a non-empty list"})
-    elif len(records) > MAX_POST_RECORDS:
-        problems.append(
-            {"index": None, "field": "records", "message": f"at most {MAX_POST_RECORDS} records per batch"}
-        )
-    for unknown in sorted(set(body) - {"batch_id", "records"}):
-        problems.append({"index": None, "field": unknown, "message": "is not a field of a batch"})
-    if problems:
-        raise InvalidInput("the batch is not valid", details={"errors": problems})
-    assert isinstance(records, list) and isinstance(batch_ref, str)
-    received_at = ctx.now()
-    channels = frozenset(agent.channel_list)
-    checked: list[_PostRecord] = []
-    seen_ids: dict[str, int] = {}
-    for index, item in enumerate(records):
-        rec = _check_post_record(index, item, agent, problems, received_at, channels)
-        if rec is None:
-            continue
-        if rec.record_id in seen_ids:
-            problems.append(
-                {"index": index, "field": "record_id", "message": f"also at index {seen_ids[rec.record_id]}"}
-            )
-            continue
-        seen_ids[rec.record_id] = index
-        checked.append(rec)
-    if problems:
-        raise InvalidInput(
-            f"{len({p['index'] for p in problems})} of {len(records)} records are not valid; "
-            "the batch is rejected",
-            details={"errors": problems},
-        )
-    return batch_ref, checked
+    except agent_post.PostRejected as ex:
+        raise _invalid(ex) from None
+
+
+def _invalid(ex: agent_post.PostRejected) -> InvalidInput:
+    if ex.problems:
+        return InvalidInput(ex.message, details={"errors": ex.problems})
+    return InvalidInput(ex.message, field=ex.field)
 
 
 #: How many of a rejected post's problems the audit trail keeps (the client got them all).
@@ -510,22 +225,22 @@ def _insert_new(
     ctx: Context,
     constants: tuple[int, int, int, datetime.datetime, datetime.date],
     client_id: int,
-    records: list[_PostRecord],
+    records: list[agent_post.PostedRecord],
 ) -> int:
     """Insert the records no earlier post of the client stored (``ON CONFLICT DO NOTHING`` on its
     ``record_id``); the number inserted. The rows go straight through the driver on the session's own
     connection (same transaction): per record nothing but one tuple."""
     rows = [
         (
-            index,
+            r.line_no,
             r.kind,
-            _KIND_CODE[r.kind],
+            r.kind_code,
             r.barcode,
-            r.parsed.issuer_prefix,
-            r.parsed.consignor_code,
-            r.parsed.payment_number,
-            r.parsed.reissue_count,
-            r.parsed.expiry,
+            r.issuer_prefix,
+            r.consignor_code,
+            r.payment_number,
+            r.reissue_count,
+            r.barcode_expiry,
             r.amount,
             r.paid_at.astimezone(UTC),
             japan_date(r.paid_at),
@@ -537,7 +252,7 @@ def _insert_new(
             f"post:{client_id}:{r.record_id}",
             r.record_id,
         )
-        for index, r in enumerate(records, 1)
+        for r in records
     ]
     conn = ctx.session.connection()
     driver: Any = conn.connection.driver_connection
@@ -583,15 +298,15 @@ def _stored_contents(
         ).where(table.c.client_id == client_id, table.c.record_id.in_(record_ids[start : start + 500]))
         if not_batch is not None:
             query = query.where(table.c.batch_id != not_batch)
-        found.update({row.record_id: _stored_content(row) for row in ctx.session.execute(query)})
+        found.update({row.record_id: agent_post.content(row) for row in ctx.session.execute(query)})
     return found
 
 
-def _refuse_changed(records: list[_PostRecord], stored: dict[str, tuple[Any, ...]]) -> None:
+def _refuse_changed(records: list[agent_post.PostedRecord], stored: dict[str, tuple[Any, ...]]) -> None:
     """Conflict on the first record whose ``record_id`` was stored with other content."""
     for rec in records:
         content = stored.get(rec.record_id)
-        if content is not None and content != rec.content():
+        if content is not None and content != agent_post.content(rec):
             raise Conflict(
                 f"record_id {rec.record_id} was posted before with different content",
                 field="record_id",
@@ -605,7 +320,7 @@ def _store_post(
     client: ApiClient,
     agent: Agent,
     batch_ref: str,
-    records: list[_PostRecord],
+    records: list[agent_post.PostedRecord],
     sha: str | None,
 ) -> dict[str, Any]:
     """Store the batch: its row, then the new records in one statement. The records are looked up only
@@ -777,17 +492,12 @@ def _record_states(ctx: Context, rows: Sequence[SettlementRecord]) -> dict[int, 
 
 
 def parse_json_body(raw: bytes) -> Any:
-    """Decode a JSON request body; a 422 naming ``body`` when it is not JSON or nested too deeply.
-
-    NaN, Infinity and integers of more than ``MAX_INT_DIGITS`` digits decode to a value no field accepts,
-    and an object naming a key twice keeps ``duplicates``, so the checks report each at its record and field.
-    """
+    """Decode a JSON request body (:func:`adapters.agent_post.decode`); a 422 naming ``body`` when it is
+    not JSON or nested too deeply."""
     try:
-        return json.loads(raw, parse_int=_integer, parse_constant=_constant, object_pairs_hook=_object)
-    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
-        raise InvalidInput(f"the body is not JSON: {ex}", field="body") from None
-    except RecursionError:
-        raise InvalidInput("the body is nested too deeply to be a batch", field="body") from None
+        return agent_post.decode(raw)
+    except agent_post.PostRejected as ex:
+        raise _invalid(ex) from None
 
 
 __all__ = ["MAX_POST_RECORDS", "ingest_post", "parse_json_body", "receive_post", "show_batch"]
