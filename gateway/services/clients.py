@@ -256,6 +256,9 @@ SWEEP_EVERY = datetime.timedelta(seconds=60)
 _last_sweep: datetime.datetime | None = None
 
 
+_NO_WAIT_FOR_DISK = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
 def _insert_ignoring_conflict(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` for the used-signature table in ``dialect``."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
@@ -279,7 +282,10 @@ def _remember(
     ``last_used_at`` is older than ``LAST_USED_RESOLUTION``), drop expired signatures.
 
     Its own short transaction, committed before the request's work: a signature is spent even when the
-    request then fails.
+    request then fails. On PostgreSQL that commit does not wait for the disk (``synchronous_commit`` off for
+    this transaction only): the write-ahead log is flushed in order, so once the request's own commit is
+    durable the spent signature is too; a crash can forget it only when no later commit was flushed, and
+    then the request it signed changed nothing.
     """
     global _last_sweep
     used = table_of(UsedSignature)
@@ -288,6 +294,8 @@ def _remember(
     token = sqlite_immediate.set(True)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(_NO_WAIT_FOR_DISK)
             added = conn.execute(
                 _insert_ignoring_conflict(conn.dialect.name)
                 .values(signature=signature, client_id=client_id, expires_at=expires_at)
