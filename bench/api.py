@@ -18,6 +18,8 @@ Run from the repository root (gunicorn is in the ``prod`` extra)::
    (or ``--pause`` seconds apart) for ``--seconds`` → p50/p99 of the request latency seen by the client.
    Goal p99 ≤ 50 ms. Back to back, 32 clients keep 32 requests in flight: the latency is then 32 ÷ the
    throughput, so the goal needs ≥ 640 posts/s.
+   ``--rates 25,50,100`` also runs the 32 clients on a schedule (open loop) at those total rates, latency
+   counted from when each post was due: the rate up to which p99 stays within the goal.
 5. Stops gunicorn and drops the database, whatever happened.
 
 The load generator runs on the same machine and competes with gunicorn and PostgreSQL for the CPU cores
@@ -271,10 +273,19 @@ def bulk(base: str, key_id: str, secret: str, records: Records, posts: int, thre
 
 
 def single(
-    base: str, key_id: str, secret: str, records: Records, clients: int, seconds: float, pause: float = 0.0
+    base: str,
+    key_id: str,
+    secret: str,
+    records: Records,
+    clients: int,
+    seconds: float,
+    pause: float = 0.0,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
-    """``clients`` clients posting one record at a time for ``seconds``, back to back or ``pause`` seconds
-    apart."""
+    """``clients`` clients posting one record at a time for ``seconds``: back to back, ``pause`` seconds
+    apart, or (``rate`` > 0) on a schedule of ``rate`` posts/s in all. On a schedule the latency counts from
+    the time the post was due, so a server that falls behind is charged for the wait (no coordinated
+    omission)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -286,11 +297,18 @@ def single(
         codes: dict[int, int] = {}
         with requests.Session() as session:
             _post(session, base, key_id, secret, records.body(1))  # connect and warm up, not counted
-            start.wait()
+            index = start.wait()
+            interval = clients / rate if rate else 0.0
+            due = time.perf_counter() + index * interval / clients
             while time.monotonic() < stop_at:
                 body = records.body(1)
                 headers = _signed(key_id, secret, body)
-                t0 = time.perf_counter()
+                if rate:
+                    time.sleep(max(0.0, due - time.perf_counter()))
+                    t0 = due
+                    due += interval
+                else:
+                    t0 = time.perf_counter()
                 response = session.post(base + PATH, data=body, headers=headers, timeout=60)
                 mine.append(time.perf_counter() - t0)
                 codes[response.status_code] = codes.get(response.status_code, 0) + 1
@@ -328,6 +346,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
         "--pause", type=float, default=0.0, help="seconds each single-post client waits between posts"
+    )
+    parser.add_argument(
+        "--rates",
+        default="",
+        help="also run single posts on a schedule at these total posts/s (comma list, e.g. 25,50,100)",
     )
     args = parser.parse_args()
     if not 1 <= args.bulk_posts <= 1000 or not 1 <= args.clients <= 256 or not 1 <= args.seconds <= 300:
@@ -378,6 +401,16 @@ def main() -> None:
                 "met" if s["p99_ms"] <= GOAL_P99_MS and set(s["statuses"]) == {201} else "NOT met",
             ),
         ]
+        for rate in [float(r) for r in args.rates.split(",") if r.strip()]:
+            o = single(base, key_id, secret, records, args.clients, args.seconds, rate=rate)
+            rows.append(
+                (
+                    f"single: {args.clients} clients, {rate:g} posts/s scheduled, p50 / p99",
+                    f"{o['p50_ms']:.1f} / {o['p99_ms']:.1f} ms ({o['requests']:,} requests, {o['statuses']})",
+                    f"p99 ≤ {GOAL_P99_MS:.0f} ms",
+                    "met" if o["p99_ms"] <= GOAL_P99_MS and set(o["statuses"]) == {201} else "NOT met",
+                )
+            )
         width = max(len(r[0]) for r in rows)
         print(f"\n{'measure':<{width}}  figure  |  goal: verdict")
         for label, figure, goal, verdict in rows:
