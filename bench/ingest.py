@@ -24,6 +24,12 @@ Usage (from the repository root)::
    compares ingest + reconcile with raw ingest + raw reconcile, and the ratios to the raw ingest alone
    are printed beside it.
 
+6. With ``--unknown`` (issue 10): the default file (no slip of it exists in the office's database, so every
+   payment of it is an ``unknown_slip`` exception), ingested and then reconciled (timed); goal: ingest +
+   reconcile ≤ 3 × the raw ingest baseline, peak RSS ≤ 300 MB. With ``--postgres`` too, the same on
+   PostgreSQL beside a raw ``COPY`` of the same rows into a plain table of the same server, measured in the
+   same run (goal ≤ 3 ×).
+
 Peak RSS is each child's own maximum resident set (``os.wait4``), so it includes the interpreter and, for
 the ingest, the imported gateway. Targets (issue 3): ingest time ≤ 3 × baseline, peak RSS ≤ 300 MB.
 """
@@ -338,21 +344,12 @@ def child_baseline(path: Path, workdir: Path, slips: int = 0) -> dict[str, Any]:
     con.execute("BEGIN")
     chunk: list[tuple[Any, ...]] = []
     count = 0
-    with open(path, "rb", buffering=1 << 20) as f:
-        for line_no, line in enumerate(f, 1):
-            if line[:1] != b"2":
-                continue
-            s = line.decode("ascii")
-            chunk.append(
-                (
-                    line_no, s[1:3], s[3:11], s[11:15], s[15:59], s[28:44], int(s[52:58]), s[62:69],
-                    s[69:77], s[77:85], s[93:101], s[101:105],
-                )
-            )  # fmt: skip
-            if len(chunk) >= CHUNK:
-                con.executemany(sql, chunk)
-                count += len(chunk)
-                chunk.clear()
+    for row in _sliced(path):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            con.executemany(sql, chunk)
+            count += len(chunk)
+            chunk.clear()
     con.executemany(sql, chunk)
     count += len(chunk)
     con.execute("COMMIT")
@@ -361,6 +358,46 @@ def child_baseline(path: Path, workdir: Path, slips: int = 0) -> dict[str, Any]:
         doc["reconcile"] = {"records": count, **raw_reconcile(con, slips)}
     con.close()
     return doc
+
+
+def _sliced(path: Path) -> Iterator[tuple[Any, ...]]:
+    """The baselines' rows: each data record's fields sliced at the fixed120 positions, nothing checked."""
+    with open(path, "rb", buffering=1 << 20) as f:
+        for line_no, line in enumerate(f, 1):
+            if line[:1] != b"2":
+                continue
+            s = line.decode("ascii")
+            yield (
+                line_no, s[1:3], s[3:11], s[11:15], s[15:59], s[28:44], int(s[52:58]), s[62:69],
+                s[69:77], s[77:85], s[93:101], s[101:105],
+            )  # fmt: skip
+
+
+def child_copy(path: Path, url: str) -> dict[str, Any]:
+    """The PostgreSQL baseline: read, slice and ``COPY`` into a plain table indexed on the payment number,
+    one transaction, on the same server as the ingest."""
+    import psycopg
+    import sqlalchemy as sa
+
+    dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    began, cpu = time.perf_counter(), time.process_time()
+    count = 0
+    with psycopg.connect(dsn) as con, con.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE raw_records (id BIGSERIAL PRIMARY KEY, line_no INTEGER, kind_code TEXT, "
+            "paid_date TEXT, paid_time TEXT, barcode TEXT, payment_number TEXT, amount BIGINT, "
+            "store_code TEXT, capture_date TEXT, transfer_date TEXT, accounting_date TEXT, channel_code TEXT)"
+        )
+        cur.execute("CREATE INDEX ix_raw_records_payment_number ON raw_records (payment_number)")
+        columns = (
+            "line_no, kind_code, paid_date, paid_time, barcode, payment_number, amount, store_code, "
+            "capture_date, transfer_date, accounting_date, channel_code"
+        )
+        with cur.copy(f"COPY raw_records ({columns}) FROM STDIN") as copy:
+            for row in _sliced(path):
+                copy.write_row(row)
+                count += 1
+    return {"records": count, "seconds": time.perf_counter() - began, "cpu": time.process_time() - cpu}
 
 
 def _settings(url: str, workdir: Path, key: str) -> Any:
@@ -458,6 +495,11 @@ def main() -> None:
         help="with --reconcile: also the usual day-to-day shape, preliminaries and confirmations in two "
         "files, each ingested and reconciled in turn",
     )
+    parser.add_argument(
+        "--unknown",
+        action="store_true",
+        help="reconcile the default file too: no slip of it exists, every payment is an unknown_slip",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -466,6 +508,8 @@ def main() -> None:
             doc = child_baseline(Path(rest[0]), Path(rest[1]), int(rest[2]) if len(rest) > 2 else 0)
         elif kind == "reconcile":
             doc = child_reconcile(Path(rest[0]), rest[1], *rest[2:3])
+        elif kind == "copy":
+            doc = child_copy(Path(rest[0]), rest[1])
         else:
             doc = child_ingest(Path(rest[0]), Path(rest[1]), rest[2], int(rest[3]) if len(rest) > 3 else 0)
         print(json.dumps(doc))
@@ -497,8 +541,10 @@ def main() -> None:
             _reconcile("SQLite", ingest_dir, url, got, base, rss)
             if args.split:
                 _split(workdir, args.records, base)
+        if args.unknown:
+            _unknown("SQLite", ingest_dir, url, got, base, rss)
         if args.postgres:
-            _postgres(args.postgres, path, workdir, base, slips)
+            _postgres(args.postgres, path, workdir, base, slips, unknown=args.unknown)
 
 
 def _reconcile(
@@ -530,6 +576,27 @@ def _reconcile(
     )
 
 
+def _unknown(
+    label: str, workdir: Path, url: str, ingested: dict[str, Any], raw: dict[str, Any], ingest_rss: float
+) -> None:
+    """Reconcile a file none of whose slips exist (every payment an ``unknown_slip``); ingest + reconcile
+    against the raw ingest of the same rows (goal ≤ 3 ×; on SQLite also ≤ 300 MB peak RSS)."""
+    rec, rss = run_child("reconcile", str(workdir), url)
+    _report(f"reconcile.run, all unknown ({label})", rec, rss)
+    print(f"  run: {json.dumps(rec['result'])}")
+    print(f"  rerun (must be all zeros): {json.dumps(rec['rerun'])}")
+    total = ingested["seconds"] + rec["seconds"]
+    ratio = total / raw["seconds"]
+    peak = max(rss, ingest_rss)
+    met = ratio <= 3 and (peak <= 300 or label != "SQLite")
+    print(
+        f"ingest + reconcile, all unknown ({label}): {total:.2f} s = {ratio:.2f} × the raw ingest "
+        f"({raw['seconds']:.2f} s), peak RSS {peak:.0f} MiB; goal ≤ 3 ×"
+        + (", ≤ 300 MB" if label == "SQLite" else "")
+        + f": {'met' if met else 'NOT met'}"
+    )
+
+
 def _split(workdir: Path, records: int, base: dict[str, Any]) -> None:
     """The same records as two files (all preliminaries, then all confirmations), each ingested and then
     reconciled: the general path (payments inserted preliminary, then confirmed by an update). No target;
@@ -558,7 +625,15 @@ def _split(workdir: Path, records: int, base: dict[str, Any]) -> None:
     )
 
 
-def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any], slips: str = "0") -> None:
+def _postgres(
+    server: str,
+    path: Path,
+    workdir: Path,
+    baseline: dict[str, Any],
+    slips: str = "0",
+    *,
+    unknown: bool = False,
+) -> None:
     import sqlalchemy as sa
 
     name = f"gw_bench_{uuid.uuid4().hex[:8]}"
@@ -572,6 +647,10 @@ def _postgres(server: str, path: Path, workdir: Path, baseline: dict[str, Any], 
         _report("ingest_file (PostgreSQL COPY)", got, rss, baseline)
         if slips != "0":
             _reconcile("PostgreSQL", pg_dir, url, got, baseline, rss)
+        if unknown:
+            raw, raw_rss = run_child("copy", str(path), url)
+            _report("raw COPY (PostgreSQL)", raw, raw_rss)
+            _unknown("PostgreSQL", pg_dir, url, got, raw, rss)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
