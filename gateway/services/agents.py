@@ -28,8 +28,9 @@ from gateway.models.settlement import DELEGATION_BASES
 from gateway.models.settlement import REMITTANCE_MODES
 from gateway.models.settlement import select_fee
 
-_CODE5 = re.compile(r"^\d{5}$")
-_CHANNEL = re.compile(r"^\d{3,4}$")
+# Matched whole (fullmatch): "$" would accept a trailing newline, "\d" non-ASCII digits.
+_CODE5 = re.compile(r"[0-9]{5}")
+_CHANNEL = re.compile(r"[0-9]{3,4}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def payment_adapter_names() -> list[str]:
 def normalise_channel(code: str, field: str = "channels") -> str:
     """``"010"`` → ``"0010"``; anything but 3–4 digits is refused."""
     code = code.strip()
-    if not _CHANNEL.match(code):
+    if not _CHANNEL.fullmatch(code):
         raise InvalidInput(
             f"channel code {code!r} is not 3-4 digits",
             field=field,
@@ -113,7 +114,7 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
         Conflict: an agent with this code exists.
     """
     code = data.code.strip()
-    if not _CODE5.match(code):
+    if not _CODE5.fullmatch(code):
         raise InvalidInput(
             "agent code must be 5 digits (barcode positions 4-8)", field="code", key="agent.bad_code"
         )
@@ -133,7 +134,7 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
         raise InvalidInput("delegation basis must be art78_3 or designated", field="delegation_basis")
     channels = sorted({normalise_channel(c) for c in data.channels})
     consignor = (data.consignor_code or ctx.settings.consignor_code).strip()
-    if not _CODE5.match(consignor):
+    if not _CODE5.fullmatch(consignor):
         raise InvalidInput("consignor code must be 5 digits", field="consignor_code")
     remitter = data.remitter_name.strip() if data.remitter_name else None
     if remitter is not None and len(remitter) > 128:

@@ -28,7 +28,7 @@ from gateway.errors import NotFound
 
 CHUNK = 1 << 20
 SUFFIX = ".kga"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def archive_root(ctx: Context) -> Path:
 
 def archive_path(ctx: Context, sha256: str) -> Path:
     """Where the original with this SHA-256 (lower-case hex) is, or would be, archived."""
-    if not _SHA256.match(sha256):
+    if not _SHA256.fullmatch(sha256):
         raise InvalidInput("not a SHA-256 (64 lower-case hex digits)", field="sha256")
     return archive_root(ctx) / sha256[:2] / f"{sha256}{SUFFIX}"
 

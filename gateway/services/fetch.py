@@ -55,8 +55,8 @@ LISTING_LIMIT = 10 * 1024 * 1024
 DEFAULT_MAX_BYTES = 2 * 1024**3
 CHUNK = 64 * 1024
 TEMP_PREFIX = ".fetch-"
-SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 _SOURCE_KEYS = {
     "name",
     "url",

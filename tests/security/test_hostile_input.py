@@ -259,3 +259,33 @@ def test_every_integer_route_is_bounded_to_64_bits(app):
         if isinstance(converter, IntegerConverter) and not isinstance(converter, IdConverter)
     ]
     assert loose == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("code", "１２３４５"),  # full-width digits: \d would take them
+        ("code", "1234５"),
+        ("consignor_code", "００１２３"),
+        ("channels", "٠٠١٠"),  # Arabic-Indic digits
+    ],
+)
+def test_agent_codes_are_ascii_digits(ctx, field, value):
+    """(Surrounding white space is trimmed from staff input, so a trailing newline is no threat here.)"""
+    from gateway.errors import InvalidInput
+    from gateway.services import agents
+
+    fields: dict[str, Any] = {"code": "54321", "name": "見本収納代行", "channels": ("0010",)}
+    fields[field] = (value,) if field == "channels" else value
+    with pytest.raises(InvalidInput) as raised:
+        agents.add_agent(ctx, agents.AgentInput(**fields))
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize("sha", ["a" * 64 + "\n", "Ａ" * 64, "a" * 63])
+def test_an_archive_name_is_a_sha256_matched_whole(ctx, sha):
+    from gateway.errors import InvalidInput
+    from gateway.services import archive
+
+    with pytest.raises(InvalidInput):
+        archive.archive_path(ctx, sha)
