@@ -4,7 +4,8 @@ The browser's (signed) cookie holds only a random session id; the ``staff_sessio
 the account, when it started and when it was last used. A session is refused — and ended for good — when it
 has ended (logout; a password, role or token change or disabling of the account ends every session of that
 account in the same transaction), when it was unused for ``GATEWAY_SESSION_IDLE_MINUTES`` or began more than
-``GATEWAY_SESSION_MAX_HOURS`` ago. The last use is written at most once a minute.
+``GATEWAY_SESSION_MAX_HOURS`` ago. The last use is written at most once a minute. Ended sessions are
+deleted at the account's next sign-in once they are ``PRUNE_AFTER`` old.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from gateway.models.base import table_of
 TOUCH_EVERY = datetime.timedelta(minutes=1)
 #: Why a session ended; ``idle`` and ``expired`` send the browser to sign in with an explanation.
 TIMED_OUT = frozenset({"idle", "expired"})
+#: At each sign-in the account's sessions that began longer ago than this are deleted (every one of them
+#: has ended by then: the absolute limit is hours); the audit trail keeps the sign-ins and sign-outs.
+PRUNE_AFTER = datetime.timedelta(days=7)
 _SESSIONS = table_of(StaffSession)
 
 
@@ -42,6 +46,9 @@ def start(ctx: Context, user: User, *, replaces: str | None = None) -> str:
         _end_where(ctx, _SESSIONS.c.token_hash == token_hash(replaces), "replaced")
     sid = secrets.token_urlsafe(32)
     now = ctx.now()
+    ctx.session.execute(
+        sa.delete(_SESSIONS).where(_SESSIONS.c.user_id == user.id, _SESSIONS.c.created_at < now - PRUNE_AFTER)
+    )
     ctx.session.add(
         StaffSession(user_id=user.id or 0, token_hash=token_hash(sid), created_at=now, last_seen_at=now)
     )

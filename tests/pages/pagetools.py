@@ -25,7 +25,7 @@ def csrf(page: bytes | str) -> str:
     return match.group(1)
 
 
-def _post_login(app: Any, name: str, password: str) -> tuple[FlaskClient, Any]:
+def post_login(app: Any, name: str, password: str) -> tuple[FlaskClient, Any]:
     client = app.test_client()
     token = csrf(client.get("/login").data)
     return client, client.post("/login", data={"name": name, "password": password, "csrf_token": token})
@@ -33,7 +33,7 @@ def _post_login(app: Any, name: str, password: str) -> tuple[FlaskClient, Any]:
 
 def log_in(app: Any, name: str, password: str = PASSWORD) -> tuple[FlaskClient, int]:
     """A test client after posting the login form as ``name``, and the status code of that post."""
-    client, response = _post_login(app, name, password)
+    client, response = post_login(app, name, password)
     return client, response.status_code
 
 
@@ -41,7 +41,7 @@ def sign_in(app: Any, ctx: Context, role: str, name: str | None = None) -> Flask
     """A test client signed in as a new account with ``role``."""
     name = name or f"{role}-page"
     users.create_user(ctx, name, role, PASSWORD)
-    client, response = _post_login(app, name, PASSWORD)
+    client, response = post_login(app, name, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

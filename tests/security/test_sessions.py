@@ -17,6 +17,7 @@ from gateway.services import users
 from tests.conftest import Clock
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf
+from tests.pages.pagetools import post_login
 from tests.pages.pagetools import sign_in
 
 COOKIE = "gateway_session"
@@ -203,3 +204,17 @@ def test_signing_in_again_replaces_the_old_session(app: Any, ctx: Context) -> No
     assert response.status_code == 302
     assert signed_in(client)
     assert not signed_in(before)  # no session fixation: the old id is not carried over
+
+
+def test_old_ended_sessions_are_deleted_at_the_next_sign_in(app: Any, ctx: Context, clock: Clock) -> None:
+    first = sign_in(app, ctx, "finance", "sato")
+    first.get("/logout")
+    clock.advance(days=3)
+    post_login(app, "sato", PASSWORD)  # the first session is 3 days old: kept
+    ctx.session.commit()
+    assert ctx.session.execute(sa.text("SELECT count(*) FROM staff_sessions")).scalar_one() == 2
+    clock.advance(days=5)
+    post_login(app, "sato", PASSWORD)  # now 8 days old: deleted; the second (5 days) stays
+    ctx.session.commit()
+    rows = ctx.session.execute(sa.text("SELECT count(*) FROM staff_sessions")).scalar_one()
+    assert rows == 2
