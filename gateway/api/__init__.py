@@ -13,6 +13,8 @@ from flask import Flask
 from flask import Response
 from flask import render_template
 from flask_smorest import Api
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from gateway.api.schemas import Error
@@ -31,6 +33,21 @@ _CODES = {
     429: "too_many_requests",
     500: "internal_error",
 }
+
+
+class _Parser(FlaskParser):
+    """webargs' parser, except that a body nested too deeply for Python's JSON decoder is the invalid JSON it
+    is (400 with the error shape), not a crash."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("the body is nested too deeply", "(nested)", 0) from None
+
+
+# Before any blueprint of this package declares its arguments: the decorators take the parser then.
+Blueprint.ARGUMENTS_PARSER = _Parser()
 
 
 class GatewayApi(Api):

@@ -289,3 +289,15 @@ def test_an_archive_name_is_a_sha256_matched_whole(ctx, sha):
 
     with pytest.raises(InvalidInput):
         archive.archive_path(ctx, sha)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/claims", "/api/v1/reconciliation/runs", "/api/v1/agents"])
+def test_a_staff_body_nested_thousands_deep_is_a_400(client, make_token, path):
+    body = b"[" * 100_000 + b"]" * 100_000
+    headers = {
+        **make_token("admin" if path.endswith("agents") else "finance"),
+        "Content-Type": "application/json",
+    }
+    response = client.post(path, data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
