@@ -6,11 +6,16 @@ is read once: the same pass hashes it and seals it to the archive public key (``
 AES-GCM in 1 MiB segments), so the public process can archive what agents post without being able to read
 it back. Layout: ``GATEWAY_ARCHIVE_DIR/<sha[:2]>/<sha>.kga``. A new original is written to a temporary name,
 flushed to disk and linked into place only if no original of that hash exists yet.
+
+The writer holds an exclusive ``flock`` on its temporary file. A process killed while writing leaves the file
+behind but not the lock (the kernel drops it), so the next archiving removes every temporary file it can
+lock: one left by a dead writer, never one being written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -25,6 +30,7 @@ from gateway.context import mutation
 from gateway.crypto import DecryptionError
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.faults import crash_point
 
 CHUNK = 1 << 20
 SUFFIX = ".kga"
@@ -77,9 +83,11 @@ def archive_chunks(ctx: Context, chunks: Iterable[bytes]) -> Archived:
     """
     root = archive_root(ctx)
     root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(root)
     digest = hashlib.sha256()
     size = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=SUFFIX, dir=root)
+    fd, tmp_name = tempfile.mkstemp(prefix=_INCOMING, suffix=SUFFIX, dir=root)
+    fcntl.flock(fd, fcntl.LOCK_EX)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -91,6 +99,7 @@ def archive_chunks(ctx: Context, chunks: Iterable[bytes]) -> Archived:
             writer.close()
             out.flush()
             os.fsync(out.fileno())
+            crash_point("archive.before_link")
         sha = digest.hexdigest()
         final = archive_path(ctx, sha)
         if final.exists():
@@ -102,11 +111,33 @@ def archive_chunks(ctx: Context, chunks: Iterable[bytes]) -> Archived:
             return Archived(sha, size, final, created=False)
         except OSError:  # a file system without hard links: rename, after the existence check above
             os.replace(tmp, final)
+        crash_point("archive.after_link")
         _fsync_dir(final.parent)
         return Archived(sha, size, final, created=True)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+_INCOMING = ".incoming-"
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Delete the temporary files of writers that died: those whose lock can be taken."""
+    for path in root.glob(f"{_INCOMING}*"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # finished meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # being written
+            continue
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        finally:
+            os.close(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

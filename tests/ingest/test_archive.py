@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,20 @@ def test_a_tampered_archive_does_not_decrypt(ctx, tmp_path):
     stored.path.write_bytes(bytes(sealed))
     with pytest.raises(DecryptionError):
         b"".join(archive.read_original(ctx, stored.sha256))
+
+
+def test_a_dead_writers_temporary_file_is_removed_a_live_ones_is_not(ctx):
+    root = Path(ctx.settings.archive_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    live, dead = root / ".incoming-live.kga", root / ".incoming-dead.kga"
+    live.write_bytes(b"half")
+    dead.write_bytes(b"half")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a writer still at work holds its lock
+        archive.archive_bytes(ctx, b"another original")
+        assert live.exists() and not dead.exists()
+    finally:
+        os.close(fd)
+    archive.archive_bytes(ctx, b"a third original")
+    assert not live.exists()

@@ -28,6 +28,8 @@ from tests.security.workload import prepare
 from tests.security.workload import state
 
 INGEST_POINTS = (
+    "archive.before_link",
+    "archive.after_link",
     "ingest.after_archive",
     "ingest.after_file_row",
     "ingest.after_first_chunk",
