@@ -5,8 +5,11 @@ python-barcode is used only to encode: :func:`modules` returns its '1'/'0' modul
 because python-barcode's PNG jitters bar widths by ±1 px and its text is the raw digits, not the two-line
 human-readable text of the guideline.
 
-The symbol, quiet zones included, must fit in 60 mm for the chains' scanners; :class:`SymbolOptions`
-refuses anything wider. The defaults (0.19 mm modules, 10-module quiet zones) give 58.52 mm.
+The published 料金代理収納 printing rule (spec/barcode.md "Symbol"): at most 60 mm wide including a quiet
+zone of at least 2.54 mm on each side, bars at least 10 mm high, and a module width that is a whole number
+of the printer's dots. :class:`SymbolOptions` takes the printer's resolution and the dots per module (by
+default the widest that fits: 2 at 300 dpi, 3 at 400 dpi, 4 at 600 dpi) and refuses anything else. The
+default, 3 dots at 400 dpi (0.1905 mm), gives 59.94 mm.
 
 More information:
 
@@ -16,12 +19,15 @@ More information:
 >>> m = modules('91912345012345678901234567890101033101230003')
 >>> len(m), m[:11], m[11:22], m[-13:]
 (288, '11010011100', '11110101110', '1100011101011')
->>> symbol_width_mm(SymbolOptions())
-58.52
->>> SymbolOptions(module_width_mm=0.2)
+>>> options = SymbolOptions()
+>>> options.module_dots, round(options.module_width_mm, 4), symbol_width_mm(options)
+(3, 0.1905, 59.944)
+>>> [SymbolOptions(printer_dpi=dpi).module_dots for dpi in (300, 400, 600)]
+[2, 3, 4]
+>>> SymbolOptions(printer_dpi=600, module_dots=5)
 Traceback (most recent call last):
     ...
-barcodes.exceptions.InvalidComponent: symbol is 61.60 mm wide with quiet zones, at most 60 mm allowed
+barcodes.exceptions.InvalidComponent: symbol is 66.04 mm wide with quiet zones, at most 60 mm allowed
 """
 
 from __future__ import annotations
@@ -43,7 +49,11 @@ from barcodes.exceptions import InvalidComponent
 SYMBOL_MODULES = 288
 """Modules of the 44-digit symbol without quiet zones: 25 symbol characters of 11 modules, Stop 13."""
 MAX_WIDTH_MM = 60.0
-MIN_QUIET_ZONE_MODULES = 10
+"""Width of the symbol with both quiet zones, at most."""
+MIN_QUIET_ZONE_MM = 2.54
+"""Clear space on each side of the bars, at least."""
+MIN_BAR_HEIGHT_MM = 10.0
+MIN_PRINTER_DPI = 200
 START_C = "11010011100"
 FNC1 = "11110101110"
 STOP = "1100011101011"
@@ -58,18 +68,21 @@ _EPSILON_MM = 1e-9
 
 @dataclass(frozen=True)
 class SymbolOptions:
-    """How the symbol is drawn; configurable because every agent's read test (読取テスト) may ask for changes.
+    """How the symbol is drawn: for the printer of the slips (its resolution), and configurable because every
+    agent's read test (読取テスト) may ask for changes.
 
     Raises:
-        InvalidComponent: a size is not positive, the quiet zone is under 10 modules, or the symbol with
-            its quiet zones would be wider than 60 mm (``field`` names the option).
+        InvalidComponent: a size that is not positive, fewer than 200 dpi, bars under 10 mm, quiet zones
+            under 2.54 mm, or a symbol with its quiet zones wider than 60 mm (``field`` names the option).
     """
 
-    module_width_mm: float = 0.19
-    """Width of the narrowest bar (X)."""
-    bar_height_mm: float = 10.0
-    quiet_zone_modules: int = MIN_QUIET_ZONE_MODULES
-    """Clear space left and right of the bars, in modules."""
+    printer_dpi: int = 400
+    """Resolution of the printer the slips are printed on; a module is a whole number of its dots."""
+    module_dots: int = 0
+    """Dots per module (narrowest bar); 0: the widest whole number of dots that fits in 60 mm."""
+    bar_height_mm: float = MIN_BAR_HEIGHT_MM
+    quiet_zone_mm: float = MIN_QUIET_ZONE_MM
+    """Clear space left and right of the bars."""
     text: bool = True
     """Draw the two-line human-readable text under the bars (SVG and PNG; slip PDFs always print it)."""
     font_size_mm: float = 2.4
@@ -80,33 +93,65 @@ class SymbolOptions:
     """White space above the bars and below the text (or the bars when there is no text)."""
 
     def __post_init__(self) -> None:
-        for name in ("module_width_mm", "bar_height_mm", "font_size_mm"):
+        for name in ("font_size_mm",):
             if not getattr(self, name) > 0:
                 raise InvalidComponent(f"{name} must be positive, got {getattr(self, name)}", field=name)
         for name in ("text_gap_mm", "margin_mm"):
             if getattr(self, name) < 0:
                 raise InvalidComponent(f"{name} must not be negative, got {getattr(self, name)}", field=name)
-        if self.quiet_zone_modules < MIN_QUIET_ZONE_MODULES:
+        if self.printer_dpi < MIN_PRINTER_DPI:
             raise InvalidComponent(
-                f"quiet zone must be at least {MIN_QUIET_ZONE_MODULES} modules, "
-                f"got {self.quiet_zone_modules}",
-                field="quiet_zone_modules",
+                f"printer resolution must be at least {MIN_PRINTER_DPI} dpi, got {self.printer_dpi}",
+                field="printer_dpi",
             )
+        if self.bar_height_mm < MIN_BAR_HEIGHT_MM:
+            raise InvalidComponent(
+                f"bars must be at least {MIN_BAR_HEIGHT_MM:g} mm high, got {self.bar_height_mm}",
+                field="bar_height_mm",
+            )
+        if self.quiet_zone_mm < MIN_QUIET_ZONE_MM:
+            raise InvalidComponent(
+                f"quiet zone must be at least {MIN_QUIET_ZONE_MM} mm, got {self.quiet_zone_mm}",
+                field="quiet_zone_mm",
+            )
+        if self.module_dots < 0:
+            raise InvalidComponent(
+                f"module_dots must not be negative, got {self.module_dots}", field="module_dots"
+            )
+        if self.module_dots == 0:
+            widest = (MAX_WIDTH_MM - 2 * self.quiet_zone_mm) / SYMBOL_MODULES
+            dots = math.floor(widest / self.dot_mm + _EPSILON_MM)
+            if dots < 1:
+                raise InvalidComponent(
+                    f"{self.printer_dpi} dpi cannot draw the symbol within {MAX_WIDTH_MM:g} mm",
+                    field="printer_dpi",
+                )
+            object.__setattr__(self, "module_dots", dots)
         width = symbol_width_mm(self)
         if width > MAX_WIDTH_MM + _EPSILON_MM:
             raise InvalidComponent(
                 f"symbol is {width:.2f} mm wide with quiet zones, at most {MAX_WIDTH_MM:.0f} mm allowed",
-                field="module_width_mm",
+                field="module_dots",
             )
+
+    @property
+    def dot_mm(self) -> float:
+        """One printer dot in mm."""
+        return _MM_PER_INCH / self.printer_dpi
+
+    @property
+    def module_width_mm(self) -> float:
+        """Width of the narrowest bar (X): ``module_dots`` printer dots."""
+        return self.module_dots * self.dot_mm
 
 
 def symbol_width_mm(options: SymbolOptions) -> float:
-    """Width of the symbol including both quiet zones: (288 + 2 × quiet) × module width, in mm.
+    """Width of the symbol including both quiet zones: 288 × module width + 2 × quiet zone, in mm.
 
-    >>> symbol_width_mm(SymbolOptions(module_width_mm=0.18, quiet_zone_modules=12))
-    56.16
+    >>> symbol_width_mm(SymbolOptions(printer_dpi=300, quiet_zone_mm=3.0))
+    54.768
     """
-    return round((SYMBOL_MODULES + 2 * options.quiet_zone_modules) * options.module_width_mm, 6)
+    return round(SYMBOL_MODULES * options.module_width_mm + 2 * options.quiet_zone_mm, 6)
 
 
 def text_line_height_mm(options: SymbolOptions) -> float:
@@ -187,7 +232,7 @@ def render_svg(digits: str, options: SymbolOptions | None = None, *, xml_declara
     mw = options.module_width_mm
     width = symbol_width_mm(options)
     height = symbol_height_mm(options)
-    x0 = options.quiet_zone_modules * mw
+    x0 = options.quiet_zone_mm
     y0 = options.margin_mm
     parts = ['<?xml version="1.0" encoding="UTF-8"?>'] if xml_declaration else []
     parts += [
@@ -217,30 +262,37 @@ def render_svg(digits: str, options: SymbolOptions | None = None, *, xml_declara
     return "\n".join(parts) + "\n"
 
 
+def quiet_zone_px(options: SymbolOptions, dpi: int) -> int:
+    """Whole pixels of quiet zone at ``dpi``: never less than the quiet zone in mm.
+
+    >>> quiet_zone_px(SymbolOptions(), 300), quiet_zone_px(SymbolOptions(), 400)
+    (30, 40)
+    """
+    return math.ceil(options.quiet_zone_mm * dpi / _MM_PER_INCH - _EPSILON_MM)
+
+
 def png_module_px(options: SymbolOptions, dpi: int) -> int:
     """Whole pixels per module for a PNG at ``dpi``.
 
     The module width rounded to the nearest pixel, or rounded down when rounding up would make the symbol
-    wider than 60 mm at ``dpi``.
+    wider than 60 mm at ``dpi``. At the printer's own resolution it is ``module_dots``.
 
-    >>> png_module_px(SymbolOptions(), 300), png_module_px(SymbolOptions(), 600)
-    (2, 4)
-    >>> png_module_px(SymbolOptions(module_width_mm=0.1948), 200)
-    1
+    >>> [png_module_px(SymbolOptions(), dpi) for dpi in (400, 300, 600)]
+    [3, 2, 4]
     >>> png_module_px(SymbolOptions(), 100)
     Traceback (most recent call last):
         ...
-    ValueError: 100 dpi cannot draw 0.19 mm modules within 60 mm
+    ValueError: 100 dpi cannot draw 0.1905 mm modules within 60 mm
     """
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     exact = options.module_width_mm * dpi / _MM_PER_INCH
-    total_modules = SYMBOL_MODULES + 2 * options.quiet_zone_modules
+    quiet = 2 * quiet_zone_px(options, dpi)
     px = round(exact)
-    if total_modules * px * _MM_PER_INCH / dpi > MAX_WIDTH_MM + _EPSILON_MM:
+    if (SYMBOL_MODULES * px + quiet) * _MM_PER_INCH / dpi > MAX_WIDTH_MM + _EPSILON_MM:
         px = math.floor(exact)
     if px < 1:
-        raise ValueError(f"{dpi} dpi cannot draw {options.module_width_mm} mm modules within 60 mm")
+        raise ValueError(f"{dpi} dpi cannot draw {options.module_width_mm:.4f} mm modules within 60 mm")
     return px
 
 
@@ -282,8 +334,8 @@ def render_png(
     def to_px(mm: float) -> int:
         return round(mm * dpi / _MM_PER_INCH)
 
-    quiet = options.quiet_zone_modules * px
-    width = (SYMBOL_MODULES + 2 * options.quiet_zone_modules) * px
+    quiet = quiet_zone_px(options, dpi)
+    width = SYMBOL_MODULES * px + 2 * quiet
     margin = to_px(options.margin_mm)
     bar_height = max(1, to_px(options.bar_height_mm))
     height = margin * 2 + bar_height

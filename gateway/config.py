@@ -55,7 +55,10 @@ class Settings:
     slip_amount_cap: int = 300_000
     barcode_grace_days: int = 30
     stamp_flag: int = 0
-    barcode_module_width_mm: float = 0.19
+    printer_dpi: int = 400
+    """Resolution of the slips' printer: every barcode module is a whole number of its dots."""
+    barcode_module_dots: int = 0
+    """Dots per barcode module; 0: the widest that keeps the symbol within 60 mm (3 at 400 dpi)."""
     barcode_bar_height_mm: float = 10.0
     payee_label: str = "会計管理者"
     item_label: str = "納付金"
@@ -130,7 +133,8 @@ _CASTS: dict[str, Any] = {
     "stamp_flag": int,
     "unconfirmed_days": int,
     "print_batch_days": int,
-    "barcode_module_width_mm": float,
+    "printer_dpi": int,
+    "barcode_module_dots": int,
     "barcode_bar_height_mm": float,
     "scheduler": _bool,
     "session_cookie_secure": _bool,
@@ -159,6 +163,11 @@ def load_settings(
         ConfigError: a value of the wrong type, or a required key missing.
     """
     environ = os.environ if environ is None else environ
+    if PREFIX + "BARCODE_MODULE_WIDTH_MM" in environ:
+        raise ConfigError(
+            "GATEWAY_BARCODE_MODULE_WIDTH_MM is replaced by GATEWAY_PRINTER_DPI and "
+            "GATEWAY_BARCODE_MODULE_DOTS (a module is a whole number of printer dots; 3 at 400 dpi = 0.1905 mm)"
+        )
     values: dict[str, Any] = {}
     known = {f.name for f in fields(Settings)} - {"extra"}
     for name in known:

@@ -5,8 +5,10 @@ Page layout (A4 portrait, folded in three for a 長形3号 window envelope; the 
 * top third (0–99 mm): the envelope window with the sender and the addressee (first page of an envelope only),
   the title, a short neutral notice and the payer-page QR code;
 * bottom two thirds: three parts side by side, 70 mm each, separated by perforation lines:
-  領収証書 (kept by the payer, the only part with the payer's name), 収納店控え (kept by the store;
-  carries the GS1-128 barcode) and 領収済通知書 (returned to the office; holds the reserved eL-QR box).
+  領収証書 (kept by the payer, the only part with the payer's name), 納付書 (kept by the store or other
+  collecting institution, as municipal slips name it; carries the GS1-128 barcode) and 領収済通知書 (returned
+  to the office). Every part carries the due date and the 取扱期限 (the barcode's expiry). The office's part
+  keeps an area free for an eL-QR code, printed blank (no box, no label) until eL-QR is enabled.
 
 The barcode is drawn as vector rectangles from :func:`barcodes.render.modules` (no raster, no jitter) at
 least 9 mm below the lower fold, with its quiet zones clear; the QR code is drawn from
@@ -79,7 +81,8 @@ STAMP_BOX_SIZE_MM = 33.0
 QR_MODULE_MM = 0.6
 QR_RIGHT_MM = 200.0
 QR_TOP_MM = 56.0
-EL_QR_BOX_MM = 28.0
+EL_QR_AREA_MM = 28.0
+"""Side of the square kept free on the office's part for an eL-QR code (nothing is drawn in it)."""
 NOTICE_LEFT_MM = 15.0
 NOTICE_RIGHT_MM = 165.0
 NOTICE_TOP_MM = 66.0
@@ -90,8 +93,6 @@ NO_APP_RECEIPT = "アプリでは領収証書は発行されません。"
 NO_CORRECTION = "金額を訂正したものは取り扱えません"
 AFTER_EXPIRY = "期限後は金融機関窓口でお支払いください"
 REISSUE_MARK = "再発行"
-EL_QR_LABEL = "eL-QR表示予定欄"
-EL_QR_UNUSED = "(現在は使用しません)"
 RED = (0.8, 0.0, 0.0)
 
 
@@ -130,6 +131,18 @@ def _tokens(text: str) -> list[str]:
         else:
             tokens.append(token)
     return tokens
+
+
+def _opening(reason_line: str) -> str:
+    """The notice's first sentence: the reason line (``…付け通知のとおり``) as ``…付け通知により``, so the
+    sentence says 「とおり」 once.
+
+    >>> _opening("令和8年11月1日付け通知のとおり")
+    '令和8年11月1日付け通知により、下記のとおり納付してください。'
+    >>> _opening("別途通知のとおり")
+    '別途通知により、下記のとおり納付してください。'
+    """
+    return f"{reason_line.removesuffix('のとおり')}により、下記のとおり納付してください。"
 
 
 def _channel_tokens(channels: tuple[str, ...]) -> list[str]:
@@ -276,7 +289,7 @@ class _SlipPainter:
         p.text(120, 35, f"納付書番号 {slip.slip_number}", 8)
         if slip.reissue_count > 0:
             self._reissue_mark(176, 16.5, 11)
-        lines = [f"{slip.reason_line}、下記のとおり納付してください。"]
+        lines = [_opening(slip.reason_line)]
         lines.append("次のコンビニエンスストア・スマートフォン決済アプリでお支払いいただけます。")
         lines.append(NO_APP_RECEIPT + "領収証書が必要な方はコンビニエンスストアでお支払いください。")
         lines.extend(slip.notes)
@@ -348,7 +361,7 @@ class _SlipPainter:
         inner = right - left
         title, subtitle = {
             "payer": ("領収証書", "(納付者保管)"),
-            "store": ("収納店控え", "(収納店保管)"),
+            "store": ("納付書", "(収納機関保管)"),
             "office": ("領収済通知書", "(発行者へ送付)"),
         }[part]
         p.text(left, 105.5, title, 11)
@@ -364,7 +377,8 @@ class _SlipPainter:
         p.text(left + 1.5, 129.5, "金額", 7)
         p.text(right - 1.5, 130.5, _amount_text(slip.amount), 14, align="right")
         p.text(left, 138.5, f"納期限 {wareki_date(slip.due_date)}", 8)
-        baseline = 143.5
+        p.text(left, 142.5, f"取扱期限 {wareki_date(slip.barcode_expiry)}", 7)
+        baseline = 147.0
         for line in p.wrap(f"納付先 {slip.issuer_name} {slip.payee_label}", 7, inner):
             p.text(left, baseline, line, 7)
             baseline += 3.3
@@ -414,10 +428,9 @@ class _SlipPainter:
         left = x0 + PART_MARGIN_MM
         inner = PART_WIDTH_MM - 2 * PART_MARGIN_MM
         baseline = top + 3.5
-        p.text(left, baseline, f"コンビニ・アプリ取扱期限 {wareki_date(slip.barcode_expiry)}", 7)
-        p.text(left, baseline + 3.5, AFTER_EXPIRY, 6.5)
-        p.text(left, baseline + 7.0, NO_CORRECTION, 6.5)
-        baseline += 10.5
+        p.text(left, baseline, AFTER_EXPIRY, 6.5)
+        p.text(left, baseline + 3.5, NO_CORRECTION, 6.5)
+        baseline += 7.0
         for line in p.wrap_tokens(_channel_tokens(slip.accepted_channels), 6, inner):
             if baseline > FOLD_MM[1] - 3.0:
                 raise SlipContentError("too many channels for the store's part", field="accepted_channels")
@@ -429,8 +442,11 @@ class _SlipPainter:
         p = self.page
         s = self.symbol
         width = render.symbol_width_mm(s)
-        # The symbol (quiet zones included) is centred in the part; nothing else is drawn inside it.
-        bars_left = x0 + (PART_WIDTH_MM - width) / 2 + s.quiet_zone_modules * s.module_width_mm
+        # The symbol (quiet zones included) is centred in the part; nothing else is drawn inside it. The first
+        # bar starts on the printer's dot grid (counted from the page's left edge), so every bar edge falls
+        # between two dots and no module is printed a dot wider or narrower than the next.
+        centred = x0 + (PART_WIDTH_MM - width) / 2 + s.quiet_zone_mm
+        bars_left = round(centred / s.dot_mm) * s.dot_mm
         path = p.c.beginPath()
         for start, run in render.bar_runs(render.modules(digits)):
             path.rect(
@@ -448,12 +464,7 @@ class _SlipPainter:
             baseline += 3.2
 
     def _office_part(self, x0: float, top: float) -> None:
-        p = self.page
-        left = x0 + (PART_WIDTH_MM - EL_QR_BOX_MM) / 2
-        box_top = BARCODE_TOP_MM
-        p.text(x0 + PART_WIDTH_MM / 2, box_top - 1.5, EL_QR_LABEL, 6.5, align="centre")
-        p.rect(left, box_top, EL_QR_BOX_MM, EL_QR_BOX_MM, dashed=True)
-        p.text(x0 + PART_WIDTH_MM / 2, box_top + EL_QR_BOX_MM + 3.0, EL_QR_UNUSED, 6, align="centre")
+        """Nothing yet: the eL-QR area (``EL_QR_AREA_MM`` square at the barcode's height) stays blank."""
 
     def _stamp_box(self, x0: float) -> None:
         p = self.page

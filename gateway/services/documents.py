@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from barcodes import qr
 from barcodes import render
+from barcodes.exceptions import BarcodeError
 from gateway import pii
 from gateway.context import Context
 from gateway.errors import InvalidInput
@@ -44,9 +45,19 @@ def reason_line(claim: Claim) -> str:
 
 
 def symbol_options(ctx: Context) -> render.SymbolOptions:
-    return render.SymbolOptions(
-        module_width_mm=ctx.settings.barcode_module_width_mm, bar_height_mm=ctx.settings.barcode_bar_height_mm
-    )
+    """The barcode's printing rule from the settings (printer resolution, dots per module, bar height).
+
+    Raises:
+        InvalidInput: the settings break the rule (``field`` names the setting's option).
+    """
+    try:
+        return render.SymbolOptions(
+            printer_dpi=ctx.settings.printer_dpi,
+            module_dots=ctx.settings.barcode_module_dots,
+            bar_height_mm=ctx.settings.barcode_bar_height_mm,
+        )
+    except BarcodeError as ex:
+        raise InvalidInput(f"barcode printing settings: {ex}", field=ex.field) from None
 
 
 @functools.lru_cache(maxsize=4)

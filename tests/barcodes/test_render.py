@@ -88,30 +88,39 @@ def test_modules_refuse_invalid_barcodes(digits: str, error: type[Exception]) ->
         render.modules(digits)
 
 
-def test_default_width_is_58_52_mm() -> None:
-    assert render.symbol_width_mm(SymbolOptions()) == pytest.approx(58.52)
-    assert render.symbol_width_mm(SymbolOptions()) <= 60
+# spec/barcode.md "Symbol": whole printer dots per module — 300 dpi: 2 dots = 0.169 mm; 400 dpi: 3 dots =
+# 0.190 mm; 600 dpi: 4 dots = 0.169 mm — and 2.54 mm of quiet zone on each side, 60 mm in all at most.
+@pytest.mark.parametrize(("dpi", "dots"), [(300, 2), (400, 3), (600, 4)])
+def test_the_default_module_is_the_widest_whole_number_of_dots_that_fits(dpi: int, dots: int) -> None:
+    options = SymbolOptions(printer_dpi=dpi)
+    assert options.module_dots == dots
+    assert options.module_width_mm == pytest.approx(dots * 25.4 / dpi)
+    assert render.symbol_width_mm(options) == pytest.approx(288 * dots * 25.4 / dpi + 2 * 2.54)
+    assert render.symbol_width_mm(options) <= 60
+    wider = 288 * (dots + 1) * 25.4 / dpi + 2 * 2.54
+    assert wider > 60  # one dot more would not fit
 
 
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"module_width_mm": 0.2}, "module_width_mm"),  # 308 × 0.2 = 61.6 mm
-        ({"quiet_zone_modules": 20}, "module_width_mm"),  # 328 × 0.19 = 62.32 mm
-        ({"quiet_zone_modules": 9}, "quiet_zone_modules"),
-        ({"module_width_mm": 0}, "module_width_mm"),
-        ({"bar_height_mm": -1}, "bar_height_mm"),
+        ({"printer_dpi": 400, "module_dots": 4}, "module_dots"),  # 288 × 0.254 + 5.08 = 78.2 mm
+        ({"printer_dpi": 600, "module_dots": 5}, "module_dots"),  # 288 × 0.2117 + 5.08 = 66.0 mm
+        ({"quiet_zone_mm": 2.5}, "quiet_zone_mm"),
+        ({"quiet_zone_mm": 3.0, "module_dots": 3}, "module_dots"),  # 54.86 + 6 mm
+        ({"bar_height_mm": 9.9}, "bar_height_mm"),
+        ({"printer_dpi": 150}, "printer_dpi"),
+        ({"module_dots": -1}, "module_dots"),
     ],
 )
-def test_options_refuse_what_does_not_fit(options: dict[str, float], field: str) -> None:
+def test_options_refuse_what_breaks_the_printing_rule(options: dict[str, float], field: str) -> None:
     with pytest.raises(InvalidComponent) as info:
         SymbolOptions(**options)  # type: ignore[arg-type]
     assert info.value.field == field
 
 
-def test_widest_allowed_module_fits_60_mm() -> None:
-    options = SymbolOptions(module_width_mm=60 / 308)
-    assert render.symbol_width_mm(options) == pytest.approx(60)
+def test_a_wider_quiet_zone_takes_a_narrower_default_module() -> None:
+    assert SymbolOptions(quiet_zone_mm=3.0).module_dots == 2  # 3 dots would need 60.86 mm
 
 
 def test_hri_lines_follow_the_spec_example() -> None:
@@ -132,13 +141,13 @@ def _svg_bars(svg: str) -> tuple[ET.Element, list[tuple[float, float, float, flo
 def _rasterise_bars(
     bars: list[tuple[float, float, float, float]], width_mm: float, height_mm: float
 ) -> Image.Image:
-    """Draw the SVG's rectangles with Pillow at exactly 4 px per 0.19 mm module.
+    """Draw the SVG's rectangles with Pillow at exactly 4 px per module (the default 0.1905 mm).
 
     No SVG renderer (cairosvg, rsvg, ImageMagick) is installed; this reads the geometry the SVG declares and
     nothing else, so it checks the bar positions and widths, not how a viewer scales the viewBox (the browser
     test does that).
     """
-    px_per_mm = 4 / 0.19
+    px_per_mm = 4 / SymbolOptions().module_width_mm
     image = Image.new("L", (round(width_mm * px_per_mm), round(height_mm * px_per_mm)), 255)
     draw = ImageDraw.Draw(image)
     for x, y, w, h in bars:
@@ -158,22 +167,23 @@ def _rasterise_bars(
 def test_svg_rectangles_decode(digits: str) -> None:
     svg = render.render_svg(digits)
     root, bars = _svg_bars(svg)
-    assert root.get("width") == "58.52mm"
-    assert root.get("viewBox", "").split()[:3] == ["0", "0", "58.52"]
+    assert root.get("width") == "59.944mm"  # 288 × 3 × 25.4 / 400 + 2 × 2.54
+    assert root.get("viewBox", "").split()[:3] == ["0", "0", "59.944"]
     height = float(root.get("viewBox", "").split()[3])
     assert root.get("height") == f"{root.get('viewBox', '').split()[3]}mm"
-    _assert_gs1_44(_decode(_rasterise_bars(bars, 58.52, height)), digits)
+    _assert_gs1_44(_decode(_rasterise_bars(bars, 59.944, height)), digits)
 
 
 def test_svg_merges_adjacent_modules_and_keeps_quiet_zones() -> None:
     _, bars = _svg_bars(render.render_svg(HRI_SAMPLE))
     pattern = render.modules(HRI_SAMPLE)
     assert len(bars) == pattern.count("10") + 1  # one rect per bar (a run of dark modules)
-    assert sum(w for _, _, w, _ in bars) == pytest.approx(pattern.count("1") * 0.19)
+    module = 0.1905  # 3 dots at 400 dpi
+    assert sum(w for _, _, w, _ in bars) == pytest.approx(pattern.count("1") * module, abs=1e-3)
     for (x1, _, w1, _), (x2, _, _, _) in itertools.pairwise(bars):
-        assert x2 - (x1 + w1) >= 0.19 - 1e-9  # a gap of at least one module between rects
-    assert bars[0][0] == pytest.approx(10 * 0.19)
-    assert bars[-1][0] + bars[-1][2] == pytest.approx(58.52 - 10 * 0.19)
+        assert x2 - (x1 + w1) >= module - 1e-3  # a gap of at least one module between rects
+    assert bars[0][0] == pytest.approx(2.54)
+    assert bars[-1][0] + bars[-1][2] == pytest.approx(59.944 - 2.54, abs=1e-3)
 
 
 def test_svg_for_html_has_no_xml_declaration() -> None:
@@ -200,16 +210,21 @@ def test_png_bars_are_whole_pixels_without_jitter() -> None:
     png = render.render_png(HRI_SAMPLE, SymbolOptions(), dpi=300, text=False)
     image = Image.open(io.BytesIO(png))
     assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)  # PNG stores pixels per metre
-    px = 2  # round(0.19 mm × 300 / 25.4) = round(2.24)
-    assert image.width == 308 * px
+    px = 2  # round(0.1905 mm × 300 / 25.4) = round(2.25)
+    quiet = 30  # 2.54 mm at 300 dpi
+    assert image.width == 288 * px + 2 * quiet
     row = [image.getpixel((x, image.height // 2)) for x in range(image.width)]
-    expected = "0" * 10 + render.modules(HRI_SAMPLE) + "0" * 10
-    assert row == [0 if m == "1" else 255 for m in expected for _ in range(px)]
+    assert (
+        row
+        == [255] * quiet
+        + [0 if m == "1" else 255 for m in render.modules(HRI_SAMPLE) for _ in range(px)]
+        + [255] * quiet
+    )
 
 
 def test_png_at_600_dpi_uses_4_px_modules() -> None:
     image = Image.open(io.BytesIO(render.render_png(HRI_SAMPLE, dpi=600, text=False)))
-    assert image.width == 308 * 4
+    assert image.width == 288 * 4 + 2 * 60
 
 
 def test_png_without_the_font_falls_back_to_pillow(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ VECTORS = (
 
 @pytest.fixture(scope="module")
 def page(chromium: Any) -> Iterator[Page]:
-    # 6 device pixels per CSS pixel: a 0.19 mm module is about 4.3 device pixels.
+    # 6 device pixels per CSS pixel: a 0.1905 mm module is about 4.3 device pixels.
     page = chromium.new_page(device_scale_factor=6)
     yield page
     page.context.close()
@@ -54,7 +54,7 @@ def _screenshot(page: Page, svg: str) -> tuple[FloatRect, Image.Image]:
 def test_svg_in_chromium_decodes_at_its_millimetre_size(page: Page, digits: str) -> None:
     options = SymbolOptions()
     box, shot = _screenshot(page, render.render_svg(digits, options))
-    assert box["width"] == pytest.approx(58.52 * CSS_PX_PER_MM, abs=0.5)
+    assert box["width"] == pytest.approx(59.944 * CSS_PX_PER_MM, abs=0.5)  # 288 × 0.1905 + 2 × 2.54 mm
     assert box["height"] == pytest.approx(render.symbol_height_mm(options) * CSS_PX_PER_MM, abs=0.5)
     results = zxingcpp.read_barcodes(shot)
     assert [(r.symbology_identifier, r.bytes) for r in results] == [("]C1", digits.encode("ascii"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import re
 import zlib
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from barcodes import cvs
@@ -133,6 +135,61 @@ class RenderedPdf:
             return image
         finally:
             document.close()
+
+
+Box = tuple[float, float, float, float]
+"""left, top, right, bottom in mm from the page's top-left corner."""
+
+
+@dataclass
+class PageGeometry:
+    """What a page draws, read from the PDF's own content: every object's box, and each path's rectangles."""
+
+    objects: list[Box]
+    paths: list[list[Box]]
+
+
+def _mm_box(left: float, bottom: float, right: float, top: float) -> Box:
+    return (
+        left / PT_PER_MM,
+        PAGE_HEIGHT_MM - top / PT_PER_MM,
+        right / PT_PER_MM,
+        PAGE_HEIGHT_MM - bottom / PT_PER_MM,
+    )
+
+
+def page_geometry(data: bytes, page: int = 0) -> PageGeometry:
+    """The page's objects (text, paths, images) by their boxes, and the rectangles each path is made of
+    (a reportlab ``rect`` is a move and four lines; its box is the box of those points)."""
+    document = pdfium.PdfDocument(data)
+    try:
+        objects: list[Box] = []
+        paths: list[list[Box]] = []
+        x, y = ctypes.c_float(), ctypes.c_float()
+        for obj in document[page].get_objects():
+            objects.append(_mm_box(*obj.get_bounds()))
+            if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+                continue
+            rects: list[Box] = []
+            points: list[tuple[float, float]] = []
+            for i in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
+                segment = pdfium_c.FPDFPath_GetPathSegment(obj.raw, i)
+                pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+                if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO and points:
+                    rects.append(_points_box(points))
+                    points = []
+                points.append((x.value, y.value))
+            if points:
+                rects.append(_points_box(points))
+            paths.append(rects)
+        return PageGeometry(objects=objects, paths=paths)
+    finally:
+        document.close()
+
+
+def _points_box(points: list[tuple[float, float]]) -> Box:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return _mm_box(min(xs), min(ys), max(xs), max(ys))
 
 
 def read_pdf(data: bytes) -> RenderedPdf:
