@@ -166,7 +166,7 @@ def load_settings(
     if PREFIX + "BARCODE_MODULE_WIDTH_MM" in environ:
         raise ConfigError(
             "GATEWAY_BARCODE_MODULE_WIDTH_MM is replaced by GATEWAY_PRINTER_DPI and "
-            "GATEWAY_BARCODE_MODULE_DOTS (a module is a whole number of printer dots; 3 at 400 dpi = 0.1905 mm)"
+            "GATEWAY_BARCODE_MODULE_DOTS (a module is a whole number of printer dots: 3 at 400 dpi)"
         )
     values: dict[str, Any] = {}
     known = {f.name for f in fields(Settings)} - {"extra"}

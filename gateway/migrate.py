@@ -9,37 +9,63 @@ personal data is never written under two keys.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from gateway.db import get_engine
 from gateway.errors import ConfigError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported inside the functions that migrate: every process checks the schema at start
+# (check_schema), and that check reads alembic_version directly, so starting a command costs no Alembic.
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 FINGERPRINT_KEY = "data_key_fingerprint"
+HEAD_REVISION = "0006_staff_sessions"
+"""The newest revision in ``migrations/versions``, the one the code needs (a test compares it with
+Alembic's own head: update it with each new migration)."""
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def stored_revision(url: str) -> str | None:
+    """The revision recorded in ``alembic_version`` (None without one), read with one query.
+
+    More than one row (several heads) comes back joined with commas, so it never equals a single revision.
+    """
+    with get_engine(url).connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        rows = list(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    return ",".join(sorted(rows)) or None
+
+
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
     """Migrate ``url`` to ``revision``; return (before, after)."""
+    from alembic import command
+
     before = current_revision(url)
     cfg = alembic_config()
     with get_engine(url).begin() as conn:
@@ -50,6 +76,8 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
 
 def revision(url: str, message: str) -> None:
     """Autogenerate a new migration against ``url`` (developers only)."""
+    from alembic import command
+
     cfg = alembic_config()
     with get_engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
@@ -57,8 +85,8 @@ def revision(url: str, message: str) -> None:
 
 
 def check_schema(url: str) -> None:
-    """Refuse to run on a database that is not at the code's schema revision."""
-    current, head = current_revision(url), head_revision()
+    """Refuse to run on a database that is not at the code's schema revision (:data:`HEAD_REVISION`)."""
+    current, head = stored_revision(url), HEAD_REVISION
     if current != head:
         raise ConfigError(
             f"database schema is at {current or 'nothing'}, the code needs {head}: run `gateway db upgrade`"

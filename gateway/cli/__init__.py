@@ -9,28 +9,39 @@ from __future__ import annotations
 
 import functools
 import getpass
+import importlib
 import json
 import sys
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
 import click
 
-from gateway.config import load_settings
-from gateway.context import Actor
-from gateway.context import Context
+from gateway.cli.commands import COMMANDS
+from gateway.cli.commands import LazyCommand
 from gateway.errors import ConfigError
 from gateway.errors import GatewayError
-from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.context import Actor
+    from gateway.context import Context
+    from gateway.runtime import Runtime
+
+# Start-up time: this module is all that `gateway --help` imports. The runtime (database, models, keys)
+# and each command's module are imported inside the functions below, when a command runs.
 
 EX_DATAERR = 65
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def cli_actor() -> Actor:
+    from gateway.context import Actor
+
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
@@ -39,6 +50,9 @@ def cli_actor() -> Actor:
 
 
 def load_runtime(*, check: bool = True) -> Runtime:
+    from gateway.config import load_settings
+    from gateway.runtime import Runtime
+
     return Runtime.load(load_settings(), check=check)
 
 
@@ -109,7 +123,44 @@ def handles_errors(fn: F) -> F:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when one of them is used.
+
+    ``lazy_commands`` declares each top-level name with the modules that define it and its help, so that
+    ``gateway --help`` lists every command without importing any of them; running ``gateway claims show``
+    imports ``gateway.cli.claims`` alone. The modules register their commands on this group as usual
+    (``@main.group()``).
+    """
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, LazyCommand], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = self.lazy_commands.get(cmd_name)
+        if lazy is not None:
+            # Every module, even when the command is registered already: ``settlements fetch`` is added to
+            # the group by a second module.
+            for module in lazy.modules:
+                importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands as Click does, with a stand-in carrying the declared help for each command
+        that is not imported yet."""
+        listing = click.Group(self.name)
+        for name in self.list_commands(ctx):
+            cmd = self.commands.get(name)
+            if cmd is None:
+                cmd = click.Command(name, help=self.lazy_commands[name].help)
+            listing.add_command(cmd, name)
+        click.Group.format_commands(listing, ctx, formatter)
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """konbini-gateway: payment slips, settlement ingestion and reconciliation."""
 
@@ -128,6 +179,3 @@ def run() -> None:
     except ConfigError as ex:  # pragma: no cover - reached only outside handled commands
         click.echo(f"error: {ex.message}", err=True)
         sys.exit(1)
-
-
-from gateway.cli import commands  # noqa: E402,F401  (registers the command groups)

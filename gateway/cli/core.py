@@ -1,4 +1,8 @@
-"""``gateway db``, ``keys``, ``users``, ``serve``, ``demo``, ``audit``."""
+"""``gateway db``, ``keys``, ``users``, ``serve``, ``demo``, ``audit``.
+
+Start-up time: the services behind the commands (staff accounts, Alembic, the Flask app) are imported inside
+the command that needs them, so each command pays only for its own.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ import sys
 
 import click
 
-from gateway import audit
-from gateway import migrate
 from gateway.cli import cli_actor
 from gateway.cli import emit
 from gateway.cli import handles_errors
@@ -16,10 +18,7 @@ from gateway.cli import load_runtime
 from gateway.cli import main
 from gateway.cli import service_context
 from gateway.config import load_settings
-from gateway.crypto import generate_key
 from gateway.models.core import ROLES
-from gateway.runtime import keyring_for
-from gateway.services import users
 
 
 @main.group()
@@ -32,6 +31,9 @@ def db() -> None:
 @handles_errors
 def db_upgrade(as_json: bool) -> None:
     """Create or migrate the schema of GATEWAY_DATABASE_URL."""
+    from gateway import migrate
+    from gateway.runtime import keyring_for
+
     settings = load_settings()
     before, after = migrate.upgrade(settings.database_url)
     if settings.mode == "full":
@@ -47,6 +49,8 @@ def keys() -> None:
 @keys.command("generate")
 def keys_generate() -> None:
     """Print a new random GATEWAY_DATA_KEY (or GATEWAY_SECRET_KEY)."""
+    from gateway.crypto import generate_key
+
     click.echo(generate_key())
 
 
@@ -54,6 +58,8 @@ def keys_generate() -> None:
 @handles_errors
 def keys_public() -> None:
     """Print GATEWAY_PUBLIC_KEYRING for the internet-facing process (no key that decrypts names)."""
+    from gateway.runtime import keyring_for
+
     settings = load_settings()
     click.echo(keyring_for(settings).export_public())
 
@@ -71,6 +77,8 @@ def users_group() -> None:
 @handles_errors
 def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create a staff account (without a password it can only use API tokens)."""
+    from gateway.services import users
+
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with service_context() as ctx:
         user = users.create_user(ctx, name, role, password)
@@ -87,6 +95,8 @@ def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> N
 @handles_errors
 def users_token(name: str, as_json: bool) -> None:
     """Issue a revocable API bearer token; it is printed once."""
+    from gateway.services import users
+
     with service_context() as ctx:
         token = users.issue_token(ctx, name)
         emit({"token": token}, as_json, token)
@@ -98,6 +108,8 @@ def users_token(name: str, as_json: bool) -> None:
 @handles_errors
 def users_revoke(name: str, as_json: bool) -> None:
     """Revoke every API token of a staff account."""
+    from gateway.services import users
+
     with service_context() as ctx:
         count = users.revoke_tokens(ctx, name)
         emit({"revoked": count}, as_json, f"{count} token(s) revoked")
@@ -113,6 +125,8 @@ def users_revoke(name: str, as_json: bool) -> None:
 @handles_errors
 def users_password(name: str, password_stdin: bool, generate: bool, as_json: bool) -> None:
     """Set a new password: read from standard input (as before), or with --generate made and printed once."""
+    from gateway.services import users
+
     if generate and password_stdin:
         raise click.UsageError("--generate and --password-stdin exclude each other")
     typed = None if generate else sys.stdin.readline().rstrip("\n")
@@ -132,6 +146,8 @@ def users_password(name: str, password_stdin: bool, generate: bool, as_json: boo
 @handles_errors
 def users_disable(name: str, as_json: bool) -> None:
     """Disable a staff account: its password, sessions and API tokens stop working."""
+    from gateway.services import users
+
     with service_context() as ctx:
         user = users.disable_user(ctx, name)
         emit({"name": user.name, "active": user.active}, as_json, f"user {user.name} disabled")
@@ -143,6 +159,8 @@ def users_disable(name: str, as_json: bool) -> None:
 @handles_errors
 def users_enable(name: str, as_json: bool) -> None:
     """Enable a disabled staff account again."""
+    from gateway.services import users
+
     with service_context() as ctx:
         user = users.enable_user(ctx, name)
         emit({"name": user.name, "active": user.active}, as_json, f"user {user.name} enabled")
@@ -187,6 +205,7 @@ def demo(as_json: bool) -> None:
     import json as _json
     import os
 
+    from gateway import migrate
     from gateway.errors import Conflict
     from gateway.services import demo as demo_service
 
@@ -221,6 +240,8 @@ def audit_group() -> None:
 @handles_errors
 def audit_verify(as_json: bool) -> None:
     """Check the audit trail's hash chain; exit 65 when it is broken."""
+    from gateway import audit
+
     with service_context() as ctx:
         result = audit.verify(ctx.session)
     doc = {

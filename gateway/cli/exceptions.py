@@ -7,6 +7,9 @@ by its password or one of its API tokens (prompted without echo, or one line on 
 in the history. The operator alone can never approve: that would let one person on the server both propose
 and approve. A proposer cannot approve their own proposal under another label either (``cli:kato`` and
 ``user:kato`` are the same person).
+
+Start-up time: staff accounts (:mod:`gateway.services.users`, which hashes a dummy password when imported)
+are imported only where an approver is authenticated.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from gateway.models.recon import EXCEPTION_KINDS
 from gateway.models.recon import EXCEPTION_STATUSES
 from gateway.models.recon import RESOLUTIONS
 from gateway.services import exceptions as exception_service
-from gateway.services import users
 
 
 @main.group("exceptions")
@@ -140,6 +142,8 @@ def resolve(
 
 def _as_approver(ctx: Context, name: str, password_stdin: bool) -> None:
     """Authenticate the approver account and act as it from now on."""
+    from gateway.services import users
+
     if password_stdin:
         secret = sys.stdin.readline().rstrip("\n")
     else:

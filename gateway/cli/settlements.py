@@ -1,4 +1,7 @@
-"""``gateway settlements ingest`` and ``gateway settlements original``."""
+"""``gateway settlements ingest`` and ``gateway settlements original``.
+
+Start-up time: the ingest service is imported inside ``ingest``, so ``original`` and ``fetch`` do not load it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
@@ -18,7 +22,9 @@ from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
 from gateway.services import archive
-from gateway.services import ingest
+
+if TYPE_CHECKING:
+    from gateway.services import ingest
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 """Files above this size get a progress bar on stderr (when stderr is a terminal)."""
@@ -53,6 +59,8 @@ def settlements_ingest(
 ) -> None:
     """Parse and store settlement files; each is accepted, duplicate or rejected on its own (exit 65 when any
     is rejected, the located error on stderr)."""
+    from gateway.services import ingest
+
     results: list[ingest.FileResult] = []
     with service_context() as ctx:
         for path in files:

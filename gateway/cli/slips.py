@@ -1,4 +1,8 @@
-"""``gateway slips …``: issue, reissue, void, render, print-batch."""
+"""``gateway slips …``: issue, reissue, void, render, print-batch.
+
+Start-up time: the PDF and barcode rendering (reportlab, qrcode, python-barcode, Pillow) are imported inside
+the commands that draw, so issuing a slip does not load them.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,6 @@ from gateway.cli import main
 from gateway.cli import service_context
 from gateway.cli.claims import DATE
 from gateway.errors import InvalidInput
-from gateway.services import documents
-from gateway.services import printing
 from gateway.services import slips as slip_service
 
 
@@ -94,6 +96,8 @@ def void(slip_number: str, reason: str, as_json: bool) -> None:
 @handles_errors
 def render(slip_number: str, output: Path) -> None:
     """Write the slip as .pdf (A4 slip), .svg or .png (barcode symbol only)."""
+    from gateway.services import documents
+
     suffix = output.suffix.lower()
     with service_context() as ctx:
         if suffix == ".pdf":
@@ -120,6 +124,8 @@ def print_batch(
     output: Path, issued_on: datetime.date | None, reprint: int | None, limit: int | None, as_json: bool
 ) -> None:
     """One PDF of the slips to mail and a mailing manifest CSV for the enveloping contractor."""
+    from gateway.services import printing
+
     output.mkdir(parents=True, exist_ok=True)
     with service_context() as ctx:
         if reprint is not None:
@@ -145,6 +151,8 @@ def print_batch(
 @handles_errors
 def mailed(batch_id: int, mailed_on: datetime.date, as_json: bool) -> None:
     """Record the date a print batch was handed to the post."""
+    from gateway.services import printing
+
     with service_context() as ctx:
         result = printing.record_mailing(ctx, batch_id, mailed_on)
     emit(result, as_json, f"batch {batch_id} mailed on {mailed_on}")
