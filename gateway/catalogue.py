@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciliation.vocabulary import KIND_LABELS
+
 LABELS: dict[str, dict[str, str]] = {
     "claim_status": {
         "open": "未納",
@@ -42,20 +44,7 @@ LABELS: dict[str, dict[str, str]] = {
         "benefit_return": "給付金返還",
         "other": "その他",
     },
-    "exception_kind": {
-        "unknown_slip": "該当納付書なし",
-        "amount_mismatch": "金額相違",
-        "duplicate_payment": "二重納付",
-        "paid_after_expiry": "取扱期限後の納付",
-        "paid_void_slip": "無効にした納付書への納付",
-        "overpayment": "過納",
-        "unexpected_channel": "契約外の収納チャネル",
-        "cancel_without_preliminary": "速報のない取消",
-        "cancel_after_confirmation": "確報後の取消",
-        "confirmation_differs": "速報と確報の相違",
-        "unconfirmed_preliminary": "確報未着",
-        "remittance_mismatch": "入金額相違",
-    },
+    "exception_kind": KIND_LABELS,  # the one table, kept with the kinds in reconciliation
     "exception_status": {"open": "未処理", "pending_approval": "承認待ち", "resolved": "処理済"},
     "resolution": {
         "matched_to_claim": "債権に消込(要承認)",

@@ -1,6 +1,12 @@
-"""Reconciliation rules: pure functions and the fixed vocabulary, no database.
+"""Reconciliation: settlement records → payments on claims, exceptions, remittances.
 
-The set-based engine lives in ``gateway.services.reconcile``; what it decides per record — which fiscal
-year money belongs to, whether a payment is late, what an agent owes net of fees — is decided here, so the
-rules can be read and tested on their own.
+The engine is here, on SQLAlchemy Core and a connection it is given; it never imports Flask or ``gateway``
+(``gateway.services.reconcile`` is its audited wrapper). Where to look:
+
+* :mod:`~reconciliation.vocabulary` — the twelve exception kinds, the resolutions, the kinds' Japanese names;
+* :mod:`~reconciliation.rules` — every rule of spec/settlement-formats.md's reconciliation: fiscal year,
+  lateness, what an agent owes, and one declaration (SQL and Python predicate) per payment exception kind;
+* :mod:`~reconciliation.engine` — the steps of a run, in order (its docstring explains them), over
+  :mod:`~reconciliation.matching` (with :mod:`~reconciliation.pairing`), :mod:`~reconciliation.checks` and
+  :mod:`~reconciliation.threeway`; :mod:`~reconciliation.sql` holds the SQL helpers and scratch tables.
 """

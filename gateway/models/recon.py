@@ -18,14 +18,14 @@ from gateway.models.base import created_at_field
 from gateway.models.base import json_field
 from gateway.models.base import utcnow
 from gateway.models.settlement import BigId
-from reconciliation.rules import KINDS
+from reconciliation import vocabulary
 
 PAYMENT_STATES = ("preliminary", "confirmed", "cancelled")
 PAYMENT_SOURCES = ("agent", "manual", "matched", "applied_in", "applied_out")
 MANUAL_CHANNELS = ("window", "bank", "transfer", "deduction")
-EXCEPTION_KINDS = KINDS
+EXCEPTION_KINDS = vocabulary.KINDS
 EXCEPTION_STATUSES = ("open", "pending_approval", "resolved")
-RESOLUTIONS = ("matched_to_claim", "refund_due", "applied_to_claim", "agent_withdrawn", "no_action")
+RESOLUTIONS = vocabulary.RESOLUTIONS
 FOUR_EYES = ("matched_to_claim", "applied_to_claim")
 REMITTANCE_STATUSES = ("pending", "matched", "mismatch")
 REFUND_STATUSES = ("refund_due", "refunded", "undone")

@@ -63,24 +63,10 @@ from gateway.models.recon import Refund
 from gateway.models.recon import Remittance
 from gateway.services import balances
 from reconciliation import rules
+from reconciliation import vocabulary
 
-_MONEY_BACK = ("refund_due", "applied_to_claim", "agent_withdrawn", "no_action")
-_DATA_ONLY = ("agent_withdrawn", "no_action")
-#: Which resolutions fit which kind (``agent_withdrawn`` also needs an exception raised from agent data).
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "unknown_slip": ("matched_to_claim", "agent_withdrawn", "no_action"),
-    "amount_mismatch": _MONEY_BACK,
-    "duplicate_payment": _MONEY_BACK,
-    "paid_after_expiry": _MONEY_BACK,
-    "paid_void_slip": _MONEY_BACK,
-    "overpayment": ("refund_due", "applied_to_claim", "no_action"),
-    "unexpected_channel": _DATA_ONLY,
-    "cancel_without_preliminary": _DATA_ONLY,
-    "cancel_after_confirmation": _DATA_ONLY,
-    "confirmation_differs": _DATA_ONLY,
-    "unconfirmed_preliminary": _DATA_ONLY,
-    "remittance_mismatch": _DATA_ONLY,
-}
+#: Which resolutions fit which kind (the vocabulary's table).
+ALLOWED: dict[str, tuple[str, ...]] = vocabulary.RESOLUTIONS_BY_KIND
 #: Kinds whose exception payment *is* the record's payment: when the agent withdraws the record, the
 #: payment no longer stands. (For cancellation and confirmation kinds the withdrawn data is the
 #: cancellation or the confirmation, so the payment is left alone.)

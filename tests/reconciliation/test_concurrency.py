@@ -3,6 +3,7 @@ two can overlap; SQLite has one writer at a time)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from gateway.services import ingest
 from gateway.services import reconcile
+from reconciliation import matching
 from tests.conftest import OPERATOR
 from tests.ingest.conftest import INGEST_DATA
 from tests.ingest.conftest import add_agent
@@ -30,14 +32,14 @@ def test_records_ingested_during_a_run_wait_for_the_next_run(ctx, runtime, db_ur
 
     # Hold the run just before it sweeps the queue.
     paused, release = threading.Event(), threading.Event()
-    real = reconcile._cancel_exceptions
+    real = matching._cancel_exceptions
 
     def held(q):  # type: ignore[no-untyped-def]
         paused.set()
         assert release.wait(30)
         real(q)
 
-    monkeypatch.setattr(reconcile, "_cancel_exceptions", held)
+    monkeypatch.setattr(matching, "_cancel_exceptions", held)
     errors: list[BaseException] = []
     outcome: dict[str, Any] = {}
 
@@ -91,7 +93,17 @@ def test_records_ingested_during_a_run_wait_for_the_next_run(ctx, runtime, db_ur
     finally:
         release.set()
         engine.dispose()
-    monkeypatch.setattr(reconcile, "_cancel_exceptions", real)
+    monkeypatch.setattr(matching, "_cancel_exceptions", real)
     again = reconcile.run(ctx)
-    assert again.exceptions_opened == 3
+    # The second file's three records, all of payments with no slip in this office: the confirmation of
+    # 1234 and the cancellation of 1235 join their payments' unknown_slip exceptions of the first run; the
+    # preliminary of 1236 is a new payment, one new exception.
+    assert again.exceptions_opened == 1
+    records = ctx.session.execute(
+        sa.text("SELECT record_ids FROM recon_exceptions WHERE kind = 'unknown_slip'")
+    ).scalars()
+    held = sorted(int(i) for ids in records for i in (json.loads(ids) if isinstance(ids, str) else ids))
+    assert held == sorted(
+        ctx.session.execute(sa.text("SELECT id FROM settlement_records")).scalars()
+    )  # every record of both files, each in one exception
     assert list(ctx.session.execute(sa.text("SELECT record_id FROM unreconciled_records")).scalars()) == []
