@@ -1,4 +1,5 @@
-"""The formatting filters every staff template uses: one convention for dates, times, years and money.
+"""One convention for dates, times, years and money on every page and report (the staff templates' filters,
+registered by :mod:`gateway.pages.formats`; the standalone daily report uses them too).
 
 The convention (documented in docs/staff-pages.md):
 
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-
-from flask import Flask
 
 from gateway.models.base import JST
 from gateway.pdf.wareki import fiscal_year_label
@@ -100,7 +99,3 @@ def count(value: Any) -> str:
 
 
 FILTERS = {"ymd": ymd, "wareki": wareki, "jst": jst, "nendo": nendo, "yen": yen, "count": count}
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(FILTERS)

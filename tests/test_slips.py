@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import json
+import threading
 
 import pytest
+import sqlalchemy as sa
 
 from barcodes import cvs
+from gateway import audit
 from gateway.errors import Conflict
 from gateway.errors import InvalidInput
+from gateway.errors import NotFound
 from gateway.services import claims as claim_service
 from gateway.services import slips as slip_service
 from gateway.services.slips import Plan
+from tests.conftest import OPERATOR
 from tests.helpers import expected_barcode
 from tests.helpers import make_claim
 
@@ -214,3 +220,140 @@ def test_slip_json_shape(ctx):
     ):
         assert key in doc
     assert len(doc["barcode"]) == 44
+
+
+# -- many claims in one audited batch
+
+
+def _slip_count(ctx) -> int:
+    return ctx.session.execute(sa.text("SELECT count(*) FROM slips")).scalar_one()
+
+
+def _actions(ctx) -> list[str]:
+    return list(ctx.session.execute(sa.text("SELECT action FROM audit_events ORDER BY id")).scalars())
+
+
+def test_a_batch_gives_each_claim_what_issuing_it_alone_gives(ctx):
+    make_claim(ctx, "T-0001", amount=12_000)
+    make_claim(ctx, "T-0002", amount=100_000)
+    make_claim(ctx, "T-0003", amount=40_000)
+    plan = Plan(instalments=2, first_due_date=D(2027, 1, 31))
+    issued = slip_service.issue_slips_for_claims(ctx, ["T-0003", "T-0001", "T-0002", "T-0001"], plan)
+    assert list(issued) == ["T-0003", "T-0001", "T-0002"]  # the given order, a repeated number once
+    assert [s.amount for s in issued["T-0001"]] == [6_000, 6_000]
+    assert [s.amount for s in issued["T-0002"]] == [50_000, 50_000]
+    assert [s.due_date for s in issued["T-0002"]] == [D(2027, 2, 1), D(2027, 3, 1)]
+    assert [s.payment_number for s in issued["T-0001"]] == ["2600000000100100", "2600000000100200"]
+    assert issued["T-0002"][0].barcode == expected_barcode(2, 1, 0, "270303", 50_000)
+    assert all(s.id is not None and s.status == "issued" for slips in issued.values() for s in slips)
+    assert _slip_count(ctx) == 6
+
+
+def test_a_batch_continues_each_claims_instalment_numbers(ctx):
+    make_claim(ctx, "T-0001")
+    make_claim(ctx, "T-0002")
+    (first,) = slip_service.issue_slips(ctx, "T-0001")
+    slip_service.void_slip(ctx, first.slip_number, "wrong address")
+    issued = slip_service.issue_slips_for_claims(ctx, ["T-0001", "T-0002"])
+    assert [s.instalment for s in issued["T-0001"]] == [2]
+    assert [s.instalment for s in issued["T-0002"]] == [1]
+
+
+def test_a_batch_records_one_event_per_slip_and_one_for_the_batch(ctx):
+    make_claim(ctx, "T-0001", amount=100_000)
+    make_claim(ctx, "T-0002", amount=12_000)
+    before = len(_actions(ctx))
+    issued = slip_service.issue_slips_for_claims(ctx, ["T-0001", "T-0002"], Plan(instalments=3))
+    assert _actions(ctx)[before:] == ["slip.issue"] * 6 + ["slips.issue"]
+    rows = ctx.session.execute(
+        sa.text("SELECT target_id, detail FROM audit_events WHERE action = 'slip.issue' ORDER BY id")
+    ).all()
+    slips = issued["T-0001"] + issued["T-0002"]
+    assert [r.target_id for r in rows] == [s.slip_number for s in slips]
+    details = [r.detail if isinstance(r.detail, dict) else json.loads(r.detail) for r in rows]
+    assert [d["claim"] for d in details] == ["T-0001"] * 3 + ["T-0002"] * 3
+    assert [d["amount"] for d in details] == [s.amount for s in slips]
+    summary = ctx.session.execute(
+        sa.text("SELECT detail FROM audit_events WHERE action = 'slips.issue'")
+    ).scalar_one()
+    summary = summary if isinstance(summary, dict) else json.loads(summary)
+    assert summary == {"claims": 2, "slips": 6, "amount": 112_000}
+    assert audit.verify(ctx.session).ok
+
+
+def test_one_refused_claim_refuses_the_whole_batch_and_stores_nothing(ctx):
+    make_claim(ctx, "T-0001")
+    make_claim(ctx, "T-0002", amount=700_000)  # above the cap without a plan
+    make_claim(ctx, "T-0003")
+    slip_service.issue_slips(ctx, "T-0003")  # a live slip covers it
+    make_claim(ctx, "T-0004")
+    claim_service.close_claim(ctx, "T-0004", "written_off", D(2026, 11, 20), "decided by the office")
+    slips, events = _slip_count(ctx), len(_actions(ctx))
+    with pytest.raises(InvalidInput) as info:
+        slip_service.issue_slips_for_claims(ctx, ["T-0001", "T-0002", "T-0003", "T-0004"])
+    err = info.value
+    assert err.key == "slip.above_cap" and err.details["claim"] == "T-0002"
+    assert err.details["refused"] == 3
+    assert [(e["claim"], e["code"]) for e in err.details["errors"]] == [
+        ("T-0002", "invalid_input"),
+        ("T-0003", "conflict"),
+        ("T-0004", "conflict"),
+    ]
+    assert err.details["errors"][0]["details"]["smallest_k"] == 3
+    assert err.details["errors"][1]["details"]["live_slips"] == ["2600000000300100-0"]
+    assert (_slip_count(ctx), len(_actions(ctx))) == (slips, events)
+    # The claim that passed every check was not issued either; alone it is.
+    assert len(slip_service.issue_slips(ctx, "T-0001")) == 1
+
+
+def test_an_unknown_claim_refuses_the_batch(ctx):
+    make_claim(ctx, "T-0001")
+    with pytest.raises(NotFound) as info:
+        slip_service.issue_slips_for_claims(ctx, ["T-0001", "T-9999"])
+    assert info.value.details["claim"] == "T-9999"
+    assert _slip_count(ctx) == 0
+
+
+def test_a_plan_refused_for_one_claim_alone_keeps_its_own_error(ctx):
+    make_claim(ctx, "T-0001", amount=2)
+    with pytest.raises(InvalidInput) as info:
+        slip_service.issue_slips_for_claims(ctx, ["T-0001"], Plan(instalments=3))
+    assert info.value.field == "instalments" and "claim" not in info.value.details
+
+
+def test_claims_without_slips_are_the_open_ones_never_issued_for(ctx):
+    for number in ("T-0001", "T-0002", "T-0003"):
+        make_claim(ctx, number)
+    (slip,) = slip_service.issue_slips(ctx, "T-0001")
+    slip_service.void_slip(ctx, slip.slip_number, "wrong address")  # had one: not "none yet"
+    claim_service.close_claim(ctx, "T-0002", "cancelled", D(2026, 11, 20), "decided by the office")
+    assert slip_service.claims_without_slips(ctx, ["T-0001", "T-0002", "T-0003", "T-9999"]) == ["T-0003"]
+
+
+def test_two_overlapping_batches_issue_each_claim_once(ctx, runtime):
+    # More claims than one locking chunk (500), in opposite orders: the batches queue, none deadlocks.
+    numbers = [f"T-{n:04d}" for n in range(1, 1101)]
+    rows = "".join(f"{n},art63,12000,2026,REF-{n},見本 太郎,,,2026-11-01\n" for n in numbers)
+    header = (
+        "number,legal_basis,amount,fiscal_year,debtor_ref,debtor_name,postal_code,debtor_address,decided_on\n"
+    )
+    claim_service.import_claims(ctx, (header + rows).encode(), "claims.csv")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def batch(order: list[str]) -> None:
+        with runtime.context(OPERATOR) as other:
+            barrier.wait(30)
+            try:
+                issued = slip_service.issue_slips_for_claims(other, order)
+                outcomes.append(f"issued {sum(len(s) for s in issued.values())}")
+            except Conflict as ex:
+                outcomes.append(f"refused {ex.details['refused']}")
+
+    threads = [threading.Thread(target=batch, args=(o,)) for o in (numbers, numbers[::-1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(outcomes) == ["issued 1100", "refused 1100"]
+    assert _slip_count(ctx) == 1100

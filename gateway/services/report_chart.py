@@ -15,6 +15,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import jinja2
 
@@ -31,13 +32,23 @@ AMOUNT_HEIGHT = 150
 COUNT_TOP = AMOUNT_TOP + AMOUNT_HEIGHT + 40
 COUNT_HEIGHT = 100
 HEIGHT = COUNT_TOP + COUNT_HEIGHT + 40
+
+
 # Okabe-Ito colours: told apart with the common colour-vision deficiencies; the legend names each.
+class Series(NamedTuple):
+    """One series of the chart: the figures' key, its legend label and its colour."""
+
+    key: str
+    label: str
+    colour: str
+
+
 SERIES = (
-    ("preliminary", "速報", "#56B4E9"),
-    ("confirmed", "確報", "#0072B2"),
-    ("cancelled", "取消", "#D55E00"),
+    Series("preliminary", "速報", "#56B4E9"),
+    Series("confirmed", "確報", "#0072B2"),
+    Series("cancelled", "取消", "#D55E00"),
 )
-EXCEPTIONS = ("exceptions", "例外発生", "#CC79A7")
+EXCEPTIONS = Series("exceptions", "例外発生", "#CC79A7")
 WEEKDAYS = "月火水木金土日"
 
 
@@ -86,10 +97,10 @@ def _num(value: float) -> str:
 
 def _describe(days: Sequence[DayFigures]) -> str:
     parts = []
-    for key, label, _ in SERIES:
-        count = sum(d.counts[key] for d in days)
-        amount = sum(d.amounts[key] for d in days)
-        parts.append(f"{label} {count:,}件 {amount:,}円")
+    for series in SERIES:
+        count = sum(d.counts[series.key] for d in days)
+        amount = sum(d.amounts[series.key] for d in days)
+        parts.append(f"{series.label} {count:,}件 {amount:,}円")
     opened = sum(d.exceptions_opened for d in days)
     busiest = max(days, key=lambda d: (sum(d.amounts.values()), d.day))
     text = (
@@ -102,7 +113,7 @@ def _describe(days: Sequence[DayFigures]) -> str:
 
 
 def _day_title(d: DayFigures) -> str:
-    figures = " / ".join(f"{label} {d.counts[k]:,}件 {d.amounts[k]:,}円" for k, label, _ in SERIES)
+    figures = " / ".join(f"{s.label} {d.counts[s.key]:,}件 {d.amounts[s.key]:,}円" for s in SERIES)
     return f"{d.day:%Y/%m/%d}（{WEEKDAYS[d.day.weekday()]}） {figures} / 例外発生 {d.exceptions_opened:,}件"
 
 
@@ -122,10 +133,10 @@ def daily_chart(days: Sequence[DayFigures], report_day: datetime.date) -> str:
     ]
     # legend
     x = LEFT
-    for _key, label, colour in (*SERIES, EXCEPTIONS):
-        out.append(f'<rect x="{x}" y="12" width="12" height="12" fill="{colour}"/>')
-        out.append(f'<text x="{x + 16}" y="22" fill="#1d2430">{escape(label)}</text>')
-        x += 28 + 13 * len(label)
+    for series in (*SERIES, EXCEPTIONS):
+        out.append(f'<rect x="{x}" y="12" width="12" height="12" fill="{series.colour}"/>')
+        out.append(f'<text x="{x + 16}" y="22" fill="#1d2430">{escape(series.label)}</text>')
+        x += 28 + 13 * len(series.label)
     out.append(
         f'<text x="{WIDTH - RIGHT}" y="22" text-anchor="end" fill="#5b6676">'
         "灰色: 閉庁日　枠: 表示中の日</text>"
@@ -153,10 +164,10 @@ def daily_chart(days: Sequence[DayFigures], report_day: datetime.date) -> str:
             f'<rect x="{_num(x0)}" y="{AMOUNT_TOP}" width="{_num(column)}" '
             f'height="{COUNT_TOP + COUNT_HEIGHT - AMOUNT_TOP}" fill="transparent"/>'
         )
-        amount_values = [(d.amounts[k], colour) for k, _, colour in SERIES]
+        amount_values = [(d.amounts[s.key], s.colour) for s in SERIES]
         out += _bars(x0, column, amount_values, AMOUNT_TOP, AMOUNT_HEIGHT, amount_top)
-        count_values = [(d.counts[k], colour) for k, _, colour in SERIES]
-        count_values.append((d.exceptions_opened, EXCEPTIONS[2]))
+        count_values = [(d.counts[s.key], s.colour) for s in SERIES]
+        count_values.append((d.exceptions_opened, EXCEPTIONS.colour))
         out += _bars(x0, column, count_values, COUNT_TOP, COUNT_HEIGHT, count_top)
         label = f"{d.day.month}/{d.day.day}" if d.day.day == 1 or i == 0 else str(d.day.day)
         weight = ' font-weight="700"' if d.day == report_day else ""

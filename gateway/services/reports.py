@@ -33,12 +33,14 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from markupsafe import Markup
 
 from adapters.records import channel_name as english_channel_name
 from gateway import catalogue
+from gateway import formats
 from gateway import pii
 from gateway.context import Context
 from gateway.context import mutation
@@ -145,6 +147,16 @@ def _figure(count: int = 0, amount: int = 0) -> dict[str, int]:
     return {"count": count, "amount": amount}
 
 
+# Aggregates are labelled, so result rows are read by name (``row.counted``), never by position.
+_COUNT = sa.func.count().label("counted")
+"""``count(*)``, labelled ``counted``: a row's ``count`` is the tuple method, not a column."""
+
+
+def _sum(column: sa.ColumnElement[Any], name: str = "amount") -> sa.Label[Any]:
+    """``coalesce(sum(column), 0)`` labelled ``name``."""
+    return sa.func.coalesce(sa.func.sum(column), 0).label(name)
+
+
 # ======================================================================================== daily report
 
 
@@ -230,32 +242,30 @@ def _received(ctx: Context, day: datetime.date) -> tuple[list[dict[str, Any]], d
             SR.c.paid_date,
             SR.c.channel_code,
             SR.c.kind,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(SR.c.amount), 0),
+            _COUNT,
+            _sum(SR.c.amount),
         )
         .where(SR.c.received_date == day)
         .group_by(SR.c.paid_date, SR.c.channel_code, SR.c.kind)
     )
     rows: dict[tuple[datetime.date, str], dict[str, Any]] = {}
-    for paid_date, channel, kind, count, amount in ctx.session.execute(stmt).all():
-        paid = _day(paid_date)
+    for r in ctx.session.execute(stmt):
+        paid = _day(r.paid_date)
         assert paid is not None
         row = rows.setdefault(
-            (paid, channel),
+            (paid, r.channel_code),
             {
                 "paid_date": paid.isoformat(),
-                "channel_code": channel,
-                "channel_name": channel_label(channel),
+                "channel_code": r.channel_code,
+                "channel_name": channel_label(r.channel_code),
                 **{k: _figure() for k in KINDS},
             },
         )
-        row[_RECORD_KINDS[kind]] = _figure(int(count), int(amount))
+        row[_RECORD_KINDS[r.kind]] = _figure(int(r.counted), int(r.amount))
     postal = ctx.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(SR.c.amount), 0)).where(
-            SR.c.received_date == day, SR.c.kind_code == "22"
-        )
+        sa.select(_COUNT, _sum(SR.c.amount)).where(SR.c.received_date == day, SR.c.kind_code == "22")
     ).one()
-    return [rows[k] for k in sorted(rows)], _figure(int(postal[0]), int(postal[1]))
+    return [rows[k] for k in sorted(rows)], _figure(int(postal.counted), int(postal.amount))
 
 
 def _late(ctx: Context, day: datetime.date) -> list[dict[str, Any]]:
@@ -266,14 +276,14 @@ def _late(ctx: Context, day: datetime.date) -> list[dict[str, Any]]:
     payment). Money recorded by staff counts too.
     """
     first = sa.func.coalesce(PAY.c.preliminary_record_id, PAY.c.confirmed_record_id)
-    paid = sa.func.coalesce(SR.c.paid_date, PAY.c.paid_date)
-    channel = sa.func.coalesce(SR.c.channel_code, PAY.c.channel_code)
+    paid = sa.func.coalesce(SR.c.paid_date, PAY.c.paid_date).label("paid_date")
+    channel = sa.func.coalesce(SR.c.channel_code, PAY.c.channel_code).label("channel_code")
     stmt = (
         sa.select(
             paid,
             channel,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.func.coalesce(SR.c.amount, PAY.c.amount)), 0),
+            _COUNT,
+            _sum(sa.func.coalesce(SR.c.amount, PAY.c.amount)),
         )
         .select_from(PAY.outerjoin(SR, SR.c.id == first))
         .where(
@@ -283,7 +293,7 @@ def _late(ctx: Context, day: datetime.date) -> list[dict[str, Any]]:
         )
         .group_by(paid, channel)
     )
-    return _by_date_channel(ctx.session.execute(stmt).all())
+    return _by_date_channel(ctx.session.execute(stmt))
 
 
 def _manual(ctx: Context, day: datetime.date) -> list[dict[str, Any]]:
@@ -292,26 +302,26 @@ def _manual(ctx: Context, day: datetime.date) -> list[dict[str, Any]]:
         sa.select(
             PAY.c.paid_date,
             PAY.c.channel_code,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(PAY.c.amount), 0),
+            _COUNT,
+            _sum(PAY.c.amount),
         )
         .where(PAY.c.received_date == day, PAY.c.source == "manual")
         .group_by(PAY.c.paid_date, PAY.c.channel_code)
     )
-    return _by_date_channel(ctx.session.execute(stmt).all())
+    return _by_date_channel(ctx.session.execute(stmt))
 
 
-def _by_date_channel(rows: Sequence[Any]) -> list[dict[str, Any]]:
+def _by_date_channel(rows: Iterable[sa.Row[Any]]) -> list[dict[str, Any]]:
+    """Rows labelled ``paid_date``, ``channel_code``, ``counted`` and ``amount`` as report lines."""
     out = []
-    for paid_date, channel, count, amount in rows:
-        paid = _day(paid_date)
+    for r in rows:
         out.append(
             {
-                "paid_date": _iso(paid),
-                "channel_code": channel,
-                "channel_name": channel_label(channel),
-                "count": int(count),
-                "amount": int(amount),
+                "paid_date": _iso(_day(r.paid_date)),
+                "channel_code": r.channel_code,
+                "channel_name": channel_label(r.channel_code),
+                "count": int(r.counted),
+                "amount": int(r.amount),
             }
         )
     return sorted(out, key=lambda r: (r["paid_date"] or "", r["channel_code"] or ""))
@@ -331,34 +341,34 @@ def _exceptions(ctx: Context, day: datetime.date) -> tuple[list[dict[str, Any]],
     of actions cannot.
     """
     stmt = (
-        sa.select(EXC.c.kind, ACT.c.action, sa.func.count())
+        sa.select(EXC.c.kind, ACT.c.action, _COUNT)
         .select_from(ACT.join(EXC, EXC.c.id == ACT.c.exception_id))
         .where(ACT.c.on_date == day)
         .group_by(EXC.c.kind, ACT.c.action)
     )
     by_kind: dict[str, dict[str, Any]] = {}
     other: dict[str, int] = defaultdict(int)
-    for kind, action, count in ctx.session.execute(stmt).all():
-        if action == "opened":
+    for r in ctx.session.execute(stmt):
+        if r.action == "opened":
             column = "opened"
-        elif action in RESOLVED_ACTIONS:
+        elif r.action in RESOLVED_ACTIONS:
             column = "resolved"
-        elif action in REOPENED_ACTIONS:
+        elif r.action in REOPENED_ACTIONS:
             column = "reopened"
         else:
-            other[action] += int(count)
+            other[r.action] += int(r.counted)
             continue
         row = by_kind.setdefault(
-            kind,
+            r.kind,
             {
-                "kind": kind,
-                "label": EXCEPTION_LABELS.get(kind, kind),
+                "kind": r.kind,
+                "label": EXCEPTION_LABELS.get(r.kind, r.kind),
                 "opened": 0,
                 "resolved": 0,
                 "reopened": 0,
             },
         )
-        row[column] += int(count)
+        row[column] += int(r.counted)
     order = {k: i for i, k in enumerate(EXCEPTION_LABELS)}
     rows = sorted(by_kind.values(), key=lambda r: (order.get(r["kind"], len(order)), r["kind"]))
     return rows, dict(sorted(other.items()))
@@ -374,16 +384,25 @@ def _claims(ctx: Context, day: datetime.date) -> tuple[list[str], list[str]]:
     )
     paid_off: set[str] = set()
     reopened: set[str] = set()
-    for number, old, new in ctx.session.execute(stmt).all():
-        if new in PAID_OFF and old not in PAID_OFF:
-            paid_off.add(number)
-        elif old in PAID_OFF and new == "open":
-            reopened.add(number)
+    for r in ctx.session.execute(stmt):
+        if r.new_status in PAID_OFF and r.old_status not in PAID_OFF:
+            paid_off.add(r.number)
+        elif r.old_status in PAID_OFF and r.new_status == "open":
+            reopened.add(r.number)
     return sorted(paid_off), sorted(reopened)
 
 
 _Line = tuple[int, datetime.date | None, str, datetime.date]
 """(agent id, transfer date, channel, payment date): one fee line of a remittance."""
+
+
+class _FeeGroupLine(NamedTuple):
+    """One channel and payment date of an agent's remittance for a transfer date."""
+
+    channel: str
+    paid_date: datetime.date
+    items: int
+    amount: int
 
 
 def _postal_deltas(ctx: Context, day: datetime.date) -> dict[_Line, list[int]]:
@@ -395,16 +414,16 @@ def _postal_deltas(ctx: Context, day: datetime.date) -> dict[_Line, list[int]]:
     (its own amount in, the ``12``'s out) instead of being counted twice, and no later record changes it.
     """
     keys = {
-        (int(a), n, _day(p))
-        for a, n, p in ctx.session.execute(
+        (int(r.agent_id), r.payment_number, _day(r.paid_date))
+        for r in ctx.session.execute(
             sa.select(SR.c.agent_id, SR.c.payment_number, SR.c.paid_date)
             .where(SR.c.received_date == day, SR.c.kind_code.in_(("12", "22")))
             .distinct()
-        ).all()
+        )
     }
     deltas: dict[_Line, list[int]] = defaultdict(lambda: [0, 0])
-    numbers = sorted({k[1] for k in keys})
-    records: dict[tuple[int, str, datetime.date | None], list[tuple[Any, ...]]] = defaultdict(list)
+    numbers = sorted({number for _, number, _ in keys})
+    records: dict[tuple[int, str, datetime.date | None], list[sa.Row[Any]]] = defaultdict(list)
     for start in range(0, len(numbers), _CHUNK):
         stmt = sa.select(
             SR.c.agent_id,
@@ -420,20 +439,20 @@ def _postal_deltas(ctx: Context, day: datetime.date) -> dict[_Line, list[int]]:
             SR.c.kind_code.in_(("12", "22")),
             SR.c.received_date <= day,
         )
-        for row in ctx.session.execute(stmt).all():
-            key = (int(row[0]), row[1], _day(row[2]))
+        for row in ctx.session.execute(stmt):
+            key = (int(row.agent_id), row.payment_number, _day(row.paid_date))
             if key in keys:
                 records[key].append(row)
-    for key, rows in records.items():
+    for (agent_id, _number, paid_date), rows in records.items():
         for sign, subset in (
             (1, rows),
-            (-1, [r for r in rows if _day(r[4]) != day]),  # what was counted up to the day before
+            (-1, [r for r in rows if _day(r.received_date) != day]),  # what was counted up to the day before
         ):
-            corrections = [r for r in subset if r[3] == "22"]
+            corrections = [r for r in subset if r.kind_code == "22"]
             for r in corrections or subset:
-                line = (key[0], _day(r[5]), r[6], key[2] or day)
+                line = (agent_id, _day(r.transfer_date), r.channel_code, paid_date or day)
                 deltas[line][0] += sign
-                deltas[line][1] += sign * int(r[7])
+                deltas[line][1] += sign * int(r.amount)
     return deltas
 
 
@@ -451,46 +470,45 @@ def _expected_remittances(ctx: Context, day: datetime.date, agents: dict[Any, Ag
             SR.c.transfer_date,
             SR.c.channel_code,
             SR.c.paid_date,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(SR.c.amount), 0),
+            _COUNT,
+            _sum(SR.c.amount),
         )
         .where(SR.c.received_date == day, SR.c.kind == "confirmed", SR.c.kind_code.not_in(("12", "22")))
         .group_by(SR.c.agent_id, SR.c.transfer_date, SR.c.channel_code, SR.c.paid_date)
     )
     lines: dict[_Line, list[int]] = defaultdict(lambda: [0, 0])
-    for agent_id, transfer, channel, paid, count, amount in ctx.session.execute(stmt).all():
-        paid_date = _day(paid)
+    for r in ctx.session.execute(stmt):
+        paid_date = _day(r.paid_date)
         assert paid_date is not None
-        line = (int(agent_id), _day(transfer), channel, paid_date)
-        lines[line][0] += int(count)
-        lines[line][1] += int(amount)
+        line = (int(r.agent_id), _day(r.transfer_date), r.channel_code, paid_date)
+        lines[line][0] += int(r.counted)
+        lines[line][1] += int(r.amount)
     for line, (items, amount) in _postal_deltas(ctx, day).items():
         lines[line][0] += items
         lines[line][1] += amount
     fees: dict[int, list[AgentFee]] = defaultdict(list)
     for fee in ctx.session.execute(sa.select(AgentFee)).scalars():
         fees[fee.agent_id].append(fee)
-    groups: dict[tuple[int, datetime.date | None], list[tuple[str, datetime.date, int, int]]]
-    groups = defaultdict(list)
+    groups: dict[tuple[int, datetime.date | None], list[_FeeGroupLine]] = defaultdict(list)
     for (agent_id, transfer, channel, paid), (items, amount) in lines.items():
         if items or amount:
-            groups[(agent_id, transfer)].append((channel, paid, items, amount))
+            groups[(agent_id, transfer)].append(_FeeGroupLine(channel, paid, items, amount))
     out = []
     for (agent_id, transfer), group in groups.items():
         agent = agents.get(agent_id)
         mode = agent.remittance_mode if agent else "gross"
         fee_lines = []
-        for channel, paid, items, _amount in group:
-            fee, rate = select_fee(fees[agent_id], channel, paid)
-            fee_lines.append(rules.FeeLine(items, fee, rate))
-        owed = rules.owed(sum(g[3] for g in group), fee_lines, mode)
+        for g in group:
+            fee, rate = select_fee(fees[agent_id], g.channel, g.paid_date)
+            fee_lines.append(rules.FeeLine(g.items, fee, rate))
+        owed = rules.owed(sum(g.amount for g in group), fee_lines, mode)
         out.append(
             {
                 "agent_code": agent.code if agent else None,
                 "agent_name": agent.name if agent else None,
                 "transfer_date": _iso(transfer),
                 "mode": mode,
-                "records": sum(g[2] for g in group),
+                "records": sum(g.items for g in group),
                 "gross": owed.gross,
                 "fees": owed.fees,
                 "fee_tax": owed.fee_tax,
@@ -513,31 +531,31 @@ def _bank_credits(
             BR.c.value_date,
             BR.c.agent_id,
             BR.c.cancelled,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(BR.c.amount), 0),
+            _COUNT,
+            _sum(BR.c.amount),
         )
         .where(BR.c.received_date == day, BR.c.direction == "credit")
         .group_by(BR.c.value_date, BR.c.agent_id, BR.c.cancelled)
     )
     by_agent: dict[tuple[datetime.date, str], dict[str, Any]] = {}
     unmatched: dict[datetime.date, dict[str, Any]] = {}
-    for value_date, agent_id, cancelled, count, amount in ctx.session.execute(stmt).all():
-        value = _day(value_date)
+    for r in ctx.session.execute(stmt):
+        value = _day(r.value_date)
         assert value is not None
         figures = {"count": 0, "amount": 0, "cancelled_count": 0, "cancelled_amount": 0, "credited": 0}
-        if agent_id is None:
+        if r.agent_id is None:
             row = unmatched.setdefault(value, {"value_date": value.isoformat(), **figures})
         else:
-            agent = agents.get(agent_id)
-            code = agent.code if agent else str(agent_id)
+            agent = agents.get(r.agent_id)
+            code = agent.code if agent else str(r.agent_id)
             name = agent.name if agent else None
             row = by_agent.setdefault(
                 (value, code),
                 {"value_date": value.isoformat(), "agent_code": code, "agent_name": name, **figures},
             )
-        prefix = "cancelled_" if cancelled else ""
-        row[prefix + "count"] += int(count)
-        row[prefix + "amount"] += int(amount)
+        prefix = "cancelled_" if r.cancelled else ""
+        row[prefix + "count"] += int(r.counted)
+        row[prefix + "amount"] += int(r.amount)
         row["credited"] = row["amount"] - row["cancelled_amount"]
     return [by_agent[k] for k in sorted(by_agent)], [unmatched[k] for k in sorted(unmatched)]
 
@@ -578,27 +596,25 @@ def history(ctx: Context, last: datetime.date, days: int = CHART_DAYS) -> list[D
     counts: dict[datetime.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     amounts: dict[datetime.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     stmt = (
-        sa.select(
-            SR.c.received_date, SR.c.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(SR.c.amount), 0)
-        )
+        sa.select(SR.c.received_date, SR.c.kind, _COUNT, _sum(SR.c.amount))
         .where(SR.c.received_date.between(first, last))
         .group_by(SR.c.received_date, SR.c.kind)
     )
-    for received, kind, count, amount in ctx.session.execute(stmt).all():
-        d = _day(received)
+    for r in ctx.session.execute(stmt):
+        d = _day(r.received_date)
         assert d is not None
-        counts[d][_RECORD_KINDS[kind]] += int(count)
-        amounts[d][_RECORD_KINDS[kind]] += int(amount)
+        counts[d][_RECORD_KINDS[r.kind]] += int(r.counted)
+        amounts[d][_RECORD_KINDS[r.kind]] += int(r.amount)
     opened: dict[datetime.date, int] = {}
     stmt = (
-        sa.select(ACT.c.on_date, sa.func.count())
+        sa.select(ACT.c.on_date, _COUNT)
         .where(ACT.c.on_date.between(first, last), ACT.c.action == "opened")
         .group_by(ACT.c.on_date)
     )
-    for on_date, count in ctx.session.execute(stmt).all():
-        d = _day(on_date)
+    for r in ctx.session.execute(stmt):
+        d = _day(r.on_date)
         assert d is not None
-        opened[d] = int(count)
+        opened[d] = int(r.counted)
     out = []
     for i in range(days):
         d = first + datetime.timedelta(days=i)
@@ -742,8 +758,6 @@ def render_daily_html(ctx: Context, doc: dict[str, Any]) -> str:
 def daily_page_context(doc: dict[str, Any], days: list[DayFigures]) -> dict[str, Any]:
     """What the page templates (standalone and staff) need to show a report: the report, the chart, and the
     formatting functions (``ymd``, ``wareki``, ``label``) the standalone page has no Flask filters for."""
-    from gateway.pages import formats
-
     day = datetime.date.fromisoformat(doc["received_date"])
     return {
         "ymd": formats.ymd,
@@ -994,7 +1008,7 @@ def accounting_export(ctx: Context, receipt_date: datetime.date) -> Iterator[Exp
     stmt = (
         sa.select(
             ENTRIES.c.receipt_date,
-            CLAIMS.c.number,
+            CLAIMS.c.number.label("claim_number"),
             CLAIMS.c.assessment_number,
             CLAIMS.c.assessment_date,
             CLAIMS.c.revenue_item,
@@ -1002,7 +1016,7 @@ def accounting_export(ctx: Context, receipt_date: datetime.date) -> Iterator[Exp
             ENTRIES.c.arrears,
             ENTRIES.c.amount,
             ENTRIES.c.payment_id,
-            ENTRIES.c.id,
+            ENTRIES.c.id.label("entry_id"),
             ENTRIES.c.reverses_id,
             PAY.c.paid_date,
             PAY.c.channel_code,
@@ -1019,22 +1033,22 @@ def accounting_export(ctx: Context, receipt_date: datetime.date) -> Iterator[Exp
     result = ctx.session.execute(stmt)
     try:
         for r in result:
-            receipt = _day(r[0])
+            receipt = _day(r.receipt_date)
             assert receipt is not None
             yield ExportRow(
                 receipt_date=receipt,
-                claim_number=r[1],
-                assessment_number=r[2],
-                assessment_date=_day(r[3]),
-                revenue_item=r[4],
-                fiscal_year=int(r[5]),
-                revenue_class=ARREARS_YEAR if r[6] else CURRENT_YEAR,
-                amount=int(r[7]),
-                payment_id=int(r[8]),
-                entry_id=int(r[9]),
-                reverses_entry_id=int(r[10]) if r[10] is not None else None,
-                payment_date=_day(r[11]),
-                channel=r[12],
+                claim_number=r.claim_number,
+                assessment_number=r.assessment_number,
+                assessment_date=_day(r.assessment_date),
+                revenue_item=r.revenue_item,
+                fiscal_year=int(r.fiscal_year),
+                revenue_class=ARREARS_YEAR if r.arrears else CURRENT_YEAR,
+                amount=int(r.amount),
+                payment_id=int(r.payment_id),
+                entry_id=int(r.entry_id),
+                reverses_entry_id=int(r.reverses_id) if r.reverses_id is not None else None,
+                payment_date=_day(r.paid_date),
+                channel=r.channel_code,
             )
     finally:
         result.close()
@@ -1113,12 +1127,10 @@ def record_export(ctx: Context, summary: ExportSummary, encoding: str = "utf-8")
 
 def export_preview(ctx: Context, receipt_date: datetime.date) -> ExportSummary:
     """How many rows the export of ``receipt_date`` holds and their signed sum (nothing is written)."""
-    rows, amount = ctx.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ENTRIES.c.amount), 0)).where(
-            ENTRIES.c.receipt_date == receipt_date
-        )
+    totals = ctx.session.execute(
+        sa.select(_COUNT, _sum(ENTRIES.c.amount)).where(ENTRIES.c.receipt_date == receipt_date)
     ).one()
-    return ExportSummary(receipt_date, rows=int(rows), amount=int(amount))
+    return ExportSummary(receipt_date, rows=int(totals.counted), amount=int(totals.amount))
 
 
 def latest_receipt_date(ctx: Context, on_or_before: datetime.date | None = None) -> datetime.date | None:
@@ -1161,15 +1173,15 @@ def export_history(ctx: Context, before_id: int | None = None, limit: int = 20) 
     rows = ctx.session.execute(stmt).all()
     more = len(rows) > limit
     items = []
-    for event_id, at, kind, name, target, detail in rows[:limit]:
-        data = detail if isinstance(detail, dict) else json.loads(detail or "{}")
+    for r in rows[:limit]:
+        data = r.detail if isinstance(r.detail, dict) else json.loads(r.detail or "{}")
         items.append(
             {
-                "id": int(event_id),
-                "at": at,
-                "actor_kind": kind,
-                "actor_name": name,
-                "receipt_date": target,
+                "id": int(r.id),
+                "at": r.at,
+                "actor_kind": r.actor_kind,
+                "actor_name": r.actor_name,
+                "receipt_date": r.target_id,
                 "rows": data.get("rows"),
                 "amount": data.get("amount"),
                 "bytes": data.get("bytes"),
@@ -1254,7 +1266,7 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
         .group_by(PAY.c.payment_number)
         .subquery()
     )
-    paid = sa.func.coalesce(covered.c.paid, 0)
+    paid = sa.func.coalesce(covered.c.paid, 0).label("paid_amount")
     stmt = (
         sa.select(
             SLIPS.c.id,
@@ -1281,13 +1293,13 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
         )
         .order_by(SLIPS.c.claim_id, SLIPS.c.due_date, SLIPS.c.instalment)
     )
-    slips_by_claim: dict[int, list[Any]] = defaultdict(list)
-    for row in ctx.session.execute(stmt).all():
-        slips_by_claim[int(row[1])].append(row)
+    slips_by_claim: dict[int, list[sa.Row[Any]]] = defaultdict(list)
+    for row in ctx.session.execute(stmt):
+        slips_by_claim[int(row.claim_id)].append(row)
     if not slips_by_claim:
         return []
     claim_ids = sorted(slips_by_claim)
-    claims: dict[int, Any] = {}
+    claims: dict[int, sa.Row[Any]] = {}
     sums: dict[int, tuple[int, int]] = {}
     printing: dict[int, tuple[datetime.date | None, datetime.date | None]] = {}
     for start in range(0, len(claim_ids), _CHUNK):
@@ -1296,23 +1308,23 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
             sa.select(
                 CLAIMS.c.id, CLAIMS.c.number, CLAIMS.c.fiscal_year, CLAIMS.c.amount, CLAIMS.c.debtor_id
             ).where(CLAIMS.c.id.in_(chunk))
-        ).all():
-            claims[int(c[0])] = c
-        for claim_id, state, amount in ctx.session.execute(
-            sa.select(PAY.c.claim_id, PAY.c.state, sa.func.sum(PAY.c.amount))
+        ):
+            claims[int(c.id)] = c
+        for m in ctx.session.execute(
+            sa.select(PAY.c.claim_id, PAY.c.state, sa.func.sum(PAY.c.amount).label("amount"))
             .where(PAY.c.claim_id.in_(chunk), PAY.c.state != "cancelled", PAY.c.paid_date <= as_of)
             .group_by(PAY.c.claim_id, PAY.c.state)
-        ).all():
-            confirmed, pending = sums.get(int(claim_id), (0, 0))
-            if state == "confirmed":
-                confirmed += int(amount)
+        ):
+            confirmed, pending = sums.get(int(m.claim_id), (0, 0))
+            if m.state == "confirmed":
+                confirmed += int(m.amount)
             else:
-                pending += int(amount)
-            sums[int(claim_id)] = (confirmed, pending)
-        slip_ids = [int(r[0]) for cid in chunk for r in slips_by_claim[cid]]
+                pending += int(m.amount)
+            sums[int(m.claim_id)] = (confirmed, pending)
+        slip_ids = [int(r.id) for cid in chunk for r in slips_by_claim[cid]]
         printing.update(_printing(ctx, slip_ids, before=day_over))
     debtors: dict[int, pii.DebtorView] = {}
-    debtor_ids = sorted({int(c[4]) for c in claims.values()})
+    debtor_ids = sorted({int(c.debtor_id) for c in claims.values()})
     for start in range(0, len(debtor_ids), 500):
         debtors.update(
             pii.read_debtors(
@@ -1323,21 +1335,21 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
     for claim_id in claim_ids:
         claim = claims[claim_id]
         confirmed, pending = sums.get(claim_id, (0, 0))
-        balance = max(0, int(claim[3]) - confirmed - pending)
+        balance = max(0, int(claim.amount) - confirmed - pending)
         if balance == 0:  # money linked to the claim without a slip (a match) already covers it
             continue
         slips = []
         for s in slips_by_claim[claim_id]:
-            due, expiry = _day(s[6]), _day(s[7])
+            due, expiry = _day(s.due_date), _day(s.barcode_expiry)
             assert due is not None and expiry is not None
-            printed_on, mailed_on = printing.get(int(s[0]), (None, None))
+            printed_on, mailed_on = printing.get(int(s.id), (None, None))
             slips.append(
                 OverdueSlip(
-                    slip_number=f"{s[2]}-{s[3]}",
-                    instalment=int(s[4]),
-                    amount=int(s[5]),
-                    paid_amount=int(s[8]),
-                    overdue_amount=int(s[5]) - int(s[8]),
+                    slip_number=f"{s.payment_number}-{s.reissue_count}",
+                    instalment=int(s.instalment),
+                    amount=int(s.amount),
+                    paid_amount=int(s.paid_amount),
+                    overdue_amount=int(s.amount) - int(s.paid_amount),
                     due_date=due,
                     barcode_expiry=expiry,
                     barcode_expired=expiry < as_of,
@@ -1346,14 +1358,14 @@ def arrears(ctx: Context, as_of: datetime.date) -> list[ArrearsClaim]:
                     days_overdue=(as_of - due).days,
                 )
             )
-        view = debtors.get(int(claim[4]))
+        view = debtors.get(int(claim.debtor_id))
         out.append(
             ArrearsClaim(
-                claim_number=claim[1],
-                fiscal_year=int(claim[2]),
+                claim_number=claim.number,
+                fiscal_year=int(claim.fiscal_year),
                 debtor_ref=view.ref if view else None,
                 debtor_name=view.name if view else None,
-                amount=int(claim[3]),
+                amount=int(claim.amount),
                 paid_amount=confirmed,
                 pending_amount=pending,
                 balance=balance,
@@ -1384,11 +1396,12 @@ def _printing(
         )
         .order_by(BATCHES.c.id)
     )
-    for slip_id, created_at, mailed_on in ctx.session.execute(stmt).all():
-        printed = japan_date(created_at) if isinstance(created_at, datetime.datetime) else _day(created_at)
-        earlier = out.get(int(slip_id), (None, None))
+    for r in ctx.session.execute(stmt):
+        created = r.created_at
+        printed = japan_date(created) if isinstance(created, datetime.datetime) else _day(created)
+        _, earlier_mailed = out.get(int(r.slip_id), (None, None))
         # The latest batch wins; a batch without a recorded mailing date keeps an earlier one's.
-        out[int(slip_id)] = (printed, _day(mailed_on) or earlier[1])
+        out[int(r.slip_id)] = (printed, _day(r.mailed_on) or earlier_mailed)
     return out
 
 

@@ -8,28 +8,37 @@ reissue keeps the payment number and amount, counts up, and supersedes the previ
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import math
 import secrets
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import NoReturn
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel import select
 
 from barcodes import cvs
-from gateway import business_calendar as cal
+from barcodes.exceptions import BarcodeError
 from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import Conflict
+from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
 from gateway.models import Claim
 from gateway.models import Slip
+from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.services import balances
 from gateway.services.claims import get_claim
+
+T = TypeVar("T")
 
 MAX_INSTALMENT = 999
 MAX_REISSUE = 9
@@ -104,8 +113,13 @@ def monthly_split(amount: int, monthly: int) -> list[int]:
     return [monthly] * (n - 1) + [amount - monthly * (n - 1)]
 
 
+@functools.lru_cache(maxsize=32)
 def default_due_date(today: datetime.date) -> datetime.date:
     """End of the next month, moved to the next office day (a common municipal 納期限)."""
+    # The calendar (its holiday tables) is imported where due dates are computed: `gateway claims show`
+    # reads slips through this module and starts faster without it.
+    from gateway import business_calendar as cal
+
     first_of_next = cal.add_months(today.replace(day=1), 1)
     end = cal.add_months(first_of_next, 1) - datetime.timedelta(days=1)
     return cal.next_office_day(end)
@@ -113,6 +127,8 @@ def default_due_date(today: datetime.date) -> datetime.date:
 
 def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> list[tuple[int, datetime.date]]:
     """(amount, due date) for each new slip; raise InvalidInput when a slip would exceed the cap."""
+    from gateway import business_calendar as cal
+
     plan.check()
     first = plan.first_due_date or default_due_date(today)
     if first < today:
@@ -177,7 +193,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _make_slip(
+def _slip_row(
     ctx: Context,
     claim: Claim,
     *,
@@ -185,8 +201,13 @@ def _make_slip(
     amount: int,
     due: datetime.date,
     reissue_count: int = 0,
-    supersedes: Slip | None = None,
-) -> Slip:
+    supersedes_id: int | None = None,
+) -> dict[str, Any]:
+    """The column values of one new slip: payment number, barcode (strictly checked) and payer token.
+
+    Raises:
+        BarcodeError: the composed barcode fails the strict check of slips this office issues.
+    """
     s = ctx.settings
     payment_number = cvs.compose_payment_number(claim.fiscal_year, claim.id or 0, instalment)
     expiry = due + datetime.timedelta(days=s.barcode_grace_days)
@@ -208,28 +229,176 @@ def _make_slip(
     )
     token, digest = _new_token()
     now = ctx.now()
-    slip = Slip(
-        claim_id=claim.id or 0,
-        payment_number=payment_number,
-        instalment=instalment,
-        reissue_count=reissue_count,
-        amount=amount,
-        due_date=due,
-        barcode_expiry=expiry,
-        barcode=barcode,
-        token_hash=digest,
-        enc_token=ctx.keys.encrypt_field(token, "slip.token") or "",
-        issued_at=now,
-        issued_on=ctx.today(),
-        status_changed_at=now,
-        supersedes_id=supersedes.id if supersedes else None,
-    )
-    ctx.session.add(slip)
-    return slip
+    return {
+        "claim_id": claim.id or 0,
+        "payment_number": payment_number,
+        "instalment": instalment,
+        "reissue_count": reissue_count,
+        "amount": amount,
+        "due_date": due,
+        "barcode_expiry": expiry,
+        "barcode": barcode,
+        "status": "issued",
+        "token_hash": digest,
+        "enc_token": ctx.keys.encrypt_field(token, "slip.token") or "",
+        "issued_at": now,
+        "issued_on": ctx.today(),
+        "status_changed_at": now,
+        "void_reason": None,
+        "supersedes_id": supersedes_id,
+    }
 
 
 def _open_claim(ctx: Context, number: str) -> Claim:
-    claim = get_claim(ctx, number)
+    return _issuable(get_claim(ctx, number), number)
+
+
+def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> list[Slip]:
+    """Issue slips for the part of the claim's balance no live slip and no pending payment covers.
+
+    The batch of one claim: :func:`issue_slips_for_claims` makes every check and raises its errors as they
+    are (a covered balance names the live slips, a plan above the cap the smallest K …).
+    """
+    return issue_slips_for_claims(ctx, [claim_number], plan)[claim_number]
+
+
+#: How many refused claims a batch error lists (the count says how many there were).
+MAX_BATCH_ERRORS = 20
+
+
+@mutation("slips.issue")
+def issue_slips_for_claims(
+    ctx: Context, claim_numbers: Sequence[str], plan: Plan | None = None
+) -> dict[str, list[Slip]]:
+    """Issue slips for several claims in one audited transaction: every slip or none.
+
+    Each claim gets what :func:`issue_slips` would give it alone (the same plan, every check: the claim
+    exists and is open, some balance is uncovered, the plan fits the cap and the instalment numbers, each
+    barcode passes the strict check). Claims are loaded, locked and their balances computed with a few
+    set-based queries, and the slips are inserted with one executemany. A number given twice counts once.
+    Each slip gets its ``slip.issue`` audit event; a batch of several claims adds one ``slips.issue`` event
+    with the counts.
+
+    Args:
+        claim_numbers: the claims, in the order their slips are numbered and returned.
+        plan: how to split each claim's uncovered balance (one slip when None).
+
+    Returns:
+        The new slips of each claim, by claim number, in the given order.
+
+    Raises:
+        GatewayError: a check failed. With one claim, the check's own error; with several, an error of the
+            first refused claim's class and message key, with ``details["claim"]``, ``details["refused"]``
+            and ``details["errors"]`` (the first :data:`MAX_BATCH_ERRORS`); nothing is stored.
+    """
+    plan = plan or Plan()
+    numbers = list(dict.fromkeys(claim_numbers))
+    claims = _claims_by_number(ctx, numbers)
+    ids = sorted(c.id for c in claims.values() if c.id is not None)
+    # Lock the claim rows (PostgreSQL) so two requests cannot both see a balance uncovered; always in id
+    # order, so two overlapping batches queue instead of deadlocking.
+    for chunk in _chunks(ids):
+        ctx.session.execute(
+            sa.select(col(Claim.id)).where(col(Claim.id).in_(chunk)).order_by(col(Claim.id)).with_for_update()
+        )
+    bals = balances.balances(ctx, claims.values())
+    last_instalment = _last_instalments(ctx, ids)
+    cap, today = ctx.settings.slip_amount_cap, ctx.today()
+    rows: list[dict[str, Any]] = []
+    refused: list[tuple[str, Exception]] = []
+    covered: list[tuple[str, Claim]] = []
+    for number in numbers:
+        try:
+            claim = _issuable(claims.get(number), number)
+            assert claim.id is not None
+            uncovered = bals[claim.id].uncovered_amount
+            if uncovered <= 0:
+                covered.append((number, claim))
+                continue
+            parts = plan_slips(uncovered, plan, cap, today)
+            start = last_instalment.get(claim.id, 0) + 1
+            if start + len(parts) - 1 > MAX_INSTALMENT:
+                raise Conflict(
+                    f"claim {number} has used its {MAX_INSTALMENT} instalment numbers",
+                    field="number",
+                    key="slip.instalments_used",
+                )
+            rows.extend(
+                _slip_row(ctx, claim, instalment=start + i, amount=amount, due=due)
+                for i, (amount, due) in enumerate(parts)
+            )
+        except (GatewayError, BarcodeError) as ex:
+            refused.append((number, ex))
+    refused.extend(_covered_errors(ctx, covered, bals))
+    if refused:
+        order = {number: i for i, number in enumerate(numbers)}
+        refused.sort(key=lambda item: order[item[0]])
+        _refuse(refused, batch=len(numbers) > 1)
+    slips = _insert_slips(ctx, rows)
+    number_of = {c.id: n for n, c in claims.items()}
+    out: dict[str, list[Slip]] = {number: [] for number in numbers}
+    for slip in slips:
+        number = number_of[slip.claim_id]
+        out[number].append(slip)
+        ctx.record(
+            "slip.issue",
+            "slip",
+            slip.slip_number,
+            claim=number,
+            amount=slip.amount,
+            due_date=slip.due_date.isoformat(),
+        )
+    if len(numbers) > 1:
+        ctx.record(
+            "slips.issue",
+            None,
+            None,
+            claims=len(numbers),
+            slips=len(slips),
+            amount=sum(s.amount for s in slips),
+        )
+    return out
+
+
+def claims_without_slips(ctx: Context, claim_numbers: Sequence[str]) -> list[str]:
+    """Those of the claims that are open and never had a slip (of any status), in the given order.
+
+    What "issue for the claims of an import that have none yet" passes to :func:`issue_slips_for_claims`;
+    unknown numbers are left out.
+    """
+    numbers = list(dict.fromkeys(claim_numbers))
+    has_slip = sa.exists().where(col(Slip.claim_id) == col(Claim.id))
+    found: set[str] = set()
+    for chunk in _chunks(numbers):
+        found.update(
+            ctx.session.execute(
+                sa.select(col(Claim.number)).where(
+                    col(Claim.number).in_(chunk), col(Claim.status).not_in(CLOSED_STATUSES), ~has_slip
+                )
+            ).scalars()
+        )
+    return [number for number in numbers if number in found]
+
+
+def _chunks(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _claims_by_number(ctx: Context, numbers: Sequence[str]) -> dict[str, Claim]:
+    found: dict[str, Claim] = {}
+    for chunk in _chunks(numbers):
+        for claim in ctx.session.exec(select(Claim).where(col(Claim.number).in_(chunk))):
+            found[claim.number] = claim
+    return found
+
+
+def _issuable(claim: Claim | None, number: str) -> Claim:
+    """The claim, if slips may be issued for it at all (it exists and is not closed)."""
+    if claim is None:
+        raise NotFound(
+            f"claim {number} not found", field="number", key="claim.not_found", params={"number": number}
+        )
     if claim.status in CLOSED_STATUSES:
         raise Conflict(
             f"claim {number} is {claim.status}; no slip is issued for it",
@@ -239,49 +408,94 @@ def _open_claim(ctx: Context, number: str) -> Claim:
     return claim
 
 
-@mutation("slips.issue")
-def issue_slips(ctx: Context, claim_number: str, plan: Plan | None = None) -> list[Slip]:
-    """Issue slips for the part of the claim's balance no live slip and no pending payment covers."""
-    plan = plan or Plan()
-    claim = _open_claim(ctx, claim_number)
-    # Lock the claim row (PostgreSQL) so two requests cannot both see the balance uncovered.
-    ctx.session.execute(sa.select(col(Claim.id)).where(col(Claim.id) == claim.id).with_for_update())
-    bal = balances.balance(ctx, claim)
-    if bal.uncovered_amount <= 0:
-        live = [s.slip_number for s in live_slips(ctx, claim)]
-        why = "live slips cover" if live else "payments cover"
-        raise Conflict(
-            f"nothing to issue: {why} the balance of claim {claim_number} ({bal.balance} yen)",
-            field="number",
-            details={"live_slips": live, "balance": bal.balance, "pending_amount": bal.pending_amount},
-            key="slip.covered" if live else "slip.paid_covers",
+def _last_instalments(ctx: Context, claim_ids: Sequence[int]) -> dict[int, int]:
+    """The highest instalment number each claim has used (claims without slips are absent)."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(claim_ids):
+        rows = ctx.session.execute(
+            sa.select(col(Slip.claim_id).label("claim_id"), sa.func.max(col(Slip.instalment)).label("last"))
+            .where(col(Slip.claim_id).in_(chunk))
+            .group_by(col(Slip.claim_id))
         )
-    parts = plan_slips(bal.uncovered_amount, plan, ctx.settings.slip_amount_cap, ctx.today())
-    last = ctx.session.execute(
-        sa.select(sa.func.max(Slip.instalment)).where(col(Slip.claim_id) == claim.id)
-    ).scalar()
-    start = (last or 0) + 1
-    if start + len(parts) - 1 > MAX_INSTALMENT:
-        raise Conflict(
-            f"claim {claim_number} has used its {MAX_INSTALMENT} instalment numbers",
-            field="number",
-            key="slip.instalments_used",
+        out.update({row.claim_id: int(row.last) for row in rows})
+    return out
+
+
+def _covered_errors(
+    ctx: Context, covered: list[tuple[str, Claim]], bals: dict[int, balances.Balance]
+) -> list[tuple[str, Exception]]:
+    """The refusal of each claim whose balance live slips or payments already cover."""
+    live: dict[int, list[str]] = {}
+    ids = [claim.id for _, claim in covered if claim.id is not None]
+    for chunk in _chunks(ids):
+        stmt = (
+            select(Slip)
+            .where(col(Slip.claim_id).in_(chunk), Slip.status == "issued")
+            .order_by(col(Slip.claim_id), col(Slip.instalment))
         )
-    slips = [
-        _make_slip(ctx, claim, instalment=start + i, amount=amount, due=due)
-        for i, (amount, due) in enumerate(parts)
+        for slip in ctx.session.exec(stmt):
+            live.setdefault(slip.claim_id, []).append(slip.slip_number)
+    out: list[tuple[str, Exception]] = []
+    for number, claim in covered:
+        assert claim.id is not None
+        bal, numbers = bals[claim.id], live.get(claim.id, [])
+        why = "live slips cover" if numbers else "payments cover"
+        out.append(
+            (
+                number,
+                Conflict(
+                    f"nothing to issue: {why} the balance of claim {number} ({bal.balance} yen)",
+                    field="number",
+                    details={
+                        "live_slips": numbers,
+                        "balance": bal.balance,
+                        "pending_amount": bal.pending_amount,
+                    },
+                    key="slip.covered" if numbers else "slip.paid_covers",
+                ),
+            )
+        )
+    return out
+
+
+def _refuse(refused: list[tuple[str, Exception]], *, batch: bool) -> NoReturn:
+    """Raise the refusal: one claim's own error, or one error for the batch naming every refused claim."""
+    number, first = refused[0]
+    if not batch:
+        raise first
+    errors = [
+        {
+            "claim": n,
+            "code": ex.code if isinstance(ex, GatewayError) else "invalid_input",
+            "message": ex.message if isinstance(ex, GatewayError) else str(ex),
+            "details": ex.details if isinstance(ex, GatewayError) else {},
+        }
+        for n, ex in refused[:MAX_BATCH_ERRORS]
     ]
-    ctx.session.flush()
-    for slip in slips:
-        ctx.record(
-            "slip.issue",
-            "slip",
-            slip.slip_number,
-            claim=claim_number,
-            amount=slip.amount,
-            due_date=slip.due_date.isoformat(),
+    message = errors[0]["message"]
+    cls = type(first) if isinstance(first, GatewayError) else InvalidInput
+    raise cls(
+        f"claim {number}: {message} ({len(refused)} claim(s) refused; no slip was issued)",
+        field="number",
+        details={"claim": number, "refused": len(refused), "errors": errors},
+        key=first.key if isinstance(first, GatewayError) else None,
+        params=first.params if isinstance(first, GatewayError) else None,
+    ) from first
+
+
+def _insert_slips(ctx: Context, rows: list[dict[str, Any]]) -> list[Slip]:
+    """Insert new slips with one executemany, then load them back (by their unique barcodes) in order."""
+    if not rows:
+        return []
+    # No RETURNING: an ordered RETURNING falls back to one statement per row on SQLite.
+    ctx.session.execute(sa.insert(table_of(Slip)), rows)
+    barcodes = [row["barcode"] for row in rows]
+    found: dict[str, Slip] = {}
+    for chunk in _chunks(barcodes):
+        found.update(
+            (s.barcode, s) for s in ctx.session.exec(select(Slip).where(col(Slip.barcode).in_(chunk)))
         )
-    return slips
+    return [found[barcode] for barcode in barcodes]
 
 
 def live_slips(ctx: Context, claim: Claim) -> list[Slip]:
@@ -322,6 +536,8 @@ def get_slip(ctx: Context, slip_number: str) -> Slip:
 @mutation("slip.reissue")
 def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None = None) -> Slip:
     """A new slip for the same instalment and amount, reissue count + 1; the old one is superseded."""
+    from gateway import business_calendar as cal
+
     old = get_slip(ctx, slip_number)
     if old.status != "issued":
         raise Conflict(
@@ -361,15 +577,18 @@ def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None 
     old.status = "superseded"
     old.status_changed_at = ctx.now()
     ctx.session.add(old)
-    new = _make_slip(
-        ctx,
-        claim,
-        instalment=old.instalment,
-        amount=old.amount,
-        due=due,
-        reissue_count=old.reissue_count + 1,
-        supersedes=old,
+    new = Slip(
+        **_slip_row(
+            ctx,
+            claim,
+            instalment=old.instalment,
+            amount=old.amount,
+            due=due,
+            reissue_count=old.reissue_count + 1,
+            supersedes_id=old.id,
+        )
     )
+    ctx.session.add(new)
     ctx.session.flush()
     ctx.record("slip.reissue", "slip", new.slip_number, supersedes=slip_number, due_date=due.isoformat())
     return new
