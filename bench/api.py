@@ -411,6 +411,10 @@ def main() -> None:
                     "met" if o["p99_ms"] <= GOAL_P99_MS and set(o["statuses"]) == {201} else "NOT met",
                 )
             )
+        errors = [r for r in rows if "500" in r[1]]
+        if errors:
+            log = (workdir / "gunicorn.log").read_text(errors="replace")
+            print("server errors: the end of the gunicorn log\n" + log[-6000:])
         width = max(len(r[0]) for r in rows)
         print(f"\n{'measure':<{width}}  figure  |  goal: verdict")
         for label, figure, goal, verdict in rows:

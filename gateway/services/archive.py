@@ -7,9 +7,10 @@ AES-GCM in 1 MiB segments), so the public process can archive what agents post w
 it back. Layout: ``GATEWAY_ARCHIVE_DIR/<sha[:2]>/<sha>.kga``. A new original is written to a temporary name,
 flushed to disk and linked into place only if no original of that hash exists yet.
 
-The writer holds an exclusive ``flock`` on its temporary file. A process killed while writing leaves the file
-behind but not the lock (the kernel drops it), so the next archiving removes every temporary file it can
-lock: one left by a dead writer, never one being written.
+The writer holds an exclusive ``flock`` on its temporary file from before it gets its ``.incoming-``
+name until after it is linked into place. A process killed while writing leaves the file behind but not
+the lock (the kernel drops it), so the next archiving removes every temporary file it can lock: one left
+by a dead writer, never one being written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -86,9 +88,14 @@ def archive_chunks(ctx: Context, chunks: Iterable[bytes]) -> Archived:
     _remove_abandoned(root)
     digest = hashlib.sha256()
     size = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=_INCOMING, suffix=SUFFIX, dir=root)
+    # Created under a name the sweeper leaves alone, locked, then renamed: an ``.incoming-`` file is locked
+    # from the moment it has that name. A second descriptor keeps the lock until the very end (closing the
+    # one the data is written through would release it before the link).
+    fd, creating = tempfile.mkstemp(prefix=_CREATING, suffix=SUFFIX, dir=root)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    tmp = Path(tmp_name)
+    lock = os.dup(fd)
+    tmp = Path(creating).with_name(_INCOMING + Path(creating).name.removeprefix(_CREATING))
+    os.rename(creating, tmp)
     try:
         with os.fdopen(fd, "wb") as out:
             writer = ctx.keys.archive_writer(out)
@@ -117,13 +124,23 @@ def archive_chunks(ctx: Context, chunks: Iterable[bytes]) -> Archived:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        os.close(lock)
 
 
 _INCOMING = ".incoming-"
+_CREATING = ".creating-"
+#: A ``.creating-`` file older than this was left by a writer killed between creating and renaming it.
+_CREATING_STALE_SECONDS = 600.0
 
 
 def _remove_abandoned(root: Path) -> None:
-    """Delete the temporary files of writers that died: those whose lock can be taken."""
+    """Delete the temporary files of writers that died: those whose lock can be taken (and the rare file a
+    writer died with before locking it, once it is old)."""
+    now = time.time()
+    for path in root.glob(f"{_CREATING}*"):
+        with contextlib.suppress(FileNotFoundError):
+            if now - path.stat().st_mtime > _CREATING_STALE_SECONDS:
+                path.unlink()
     for path in root.glob(f"{_INCOMING}*"):
         try:
             fd = os.open(path, os.O_RDONLY)

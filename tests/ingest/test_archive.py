@@ -98,3 +98,17 @@ def test_a_dead_writers_temporary_file_is_removed_a_live_ones_is_not(ctx):
         os.close(fd)
     archive.archive_bytes(ctx, b"a third original")
     assert not live.exists()
+
+
+def test_writers_at_work_never_lose_their_file_to_anothers_sweep(ctx):
+    """Each archiving sweeps the temporary files it can lock: a live writer's must stay locked from
+    creation to link (the probe's 500s: a lock released when the data file was closed, before the link)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def archive_many(worker: int) -> list[archive.Archived]:
+        return [archive.archive_bytes(ctx, f"original {worker}-{i}".encode() * 50) for i in range(40)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = [a for batch in pool.map(archive_many, range(8)) for a in batch]
+    assert len(done) == 320 and all(a.created and a.path.exists() for a in done)
+    assert not list(Path(ctx.settings.archive_dir).glob(".incoming-*"))
