@@ -97,6 +97,33 @@ def test_slips_issue_reissue_void_render(run, tmp_path: Path):
     assert json.loads(voided.stdout)["status"] == "void"
 
 
+def _claim(number: str, amount: str = "12000") -> list[str]:
+    args = [number if a == "C-1" else a for a in CLAIM_ARGS]
+    return [amount if a == "12000" else a for a in args]
+
+
+def test_slips_issue_for_many_claims_is_one_batch_all_or_nothing(run):
+    for number in ("C-1", "C-2"):
+        assert run(*_claim(number)).exit_code == 0
+    assert run(*_claim("C-3", "700000")).exit_code == 0  # above the cap in one slip
+    refused = run("slips", "issue", "C-1", "C-2", "C-3", "--json")
+    assert refused.exit_code == 65
+    details = json.loads(refused.stdout)["error"]["details"]
+    assert (details["claim"], details["refused"]) == ("C-3", 1)
+    assert details["errors"][0]["details"]["smallest_k"] == 3
+    assert json.loads(run("claims", "show", "C-1", "--json").stdout)["slips"] == []  # nothing stored
+    issued = run("slips", "issue", "C-1", "C-2", "--json")
+    assert issued.exit_code == 0, issued.output
+    assert sorted(s["slip_number"][:-2] for s in json.loads(issued.stdout)["slips"]) == [
+        json.loads(run("claims", "show", n, "--json").stdout)["slips"][0]["payment_number"]
+        for n in ("C-1", "C-2")
+    ]
+    again = run("slips", "issue", "C-1", "C-2", "C-3", "--without-slips", "--instalments", "3", "--json")
+    assert again.exit_code == 0, again.output
+    # spec: floor(balance / K) each, the remainder on the last
+    assert [s["amount"] for s in json.loads(again.stdout)["slips"]] == [233333, 233333, 233334]
+
+
 def test_cap_refusal_names_the_smallest_k(run):
     run(*[a if a != "12000" else "700000" for a in CLAIM_ARGS])
     result = run("slips", "issue", "C-1", "--json")

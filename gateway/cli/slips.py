@@ -27,22 +27,27 @@ def slips() -> None:
 
 
 @slips.command("issue")
-@click.argument("claim_number")
+@click.argument("claim_numbers", nargs=-1, required=True)
 @click.option("--instalments", type=click.IntRange(1, 999), help="K equal instalments, monthly.")
 @click.option("--monthly-amount", type=click.IntRange(min=1), help="A fixed monthly amount.")
 @click.option("--same-due-date", is_flag=True, help="Split above the cap into slips with one due date.")
 @click.option("--first-due-date", type=DATE)
+@click.option(
+    "--without-slips", is_flag=True, help="Of the claims given, only the open ones that never had a slip."
+)
 @json_option
 @handles_errors
 def issue(
-    claim_number: str,
+    claim_numbers: tuple[str, ...],
     instalments: int | None,
     monthly_amount: int | None,
     same_due_date: bool,
     first_due_date: datetime.date | None,
+    without_slips: bool,
     as_json: bool,
 ) -> None:
-    """Issue slips for the uncovered balance; prints {"slips": [...]}."""
+    """Issue slips for the uncovered balance of one claim or many (one audited batch: all or none);
+    prints {"slips": [...]}."""
     plan = slip_service.Plan(
         instalments=instalments,
         monthly_amount=monthly_amount,
@@ -50,8 +55,11 @@ def issue(
         first_due_date=first_due_date,
     )
     with service_context() as ctx:
-        issued = slip_service.issue_slips(ctx, claim_number, plan)
-        docs = [slip_service.slip_json(s, claim_number) for s in issued]
+        numbers = list(claim_numbers)
+        if without_slips:
+            numbers = slip_service.claims_without_slips(ctx, numbers)
+        issued = slip_service.issue_slips_for_claims(ctx, numbers, plan) if numbers else {}
+        docs = [slip_service.slip_json(s, number) for number, slips in issued.items() for s in slips]
     emit(
         {"slips": docs},
         as_json,
