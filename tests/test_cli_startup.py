@@ -24,6 +24,7 @@ from gateway.cli import main
 from gateway.cli.commands import COMMANDS
 from gateway.db import get_engine
 from gateway.errors import ConfigError
+from tests.test_cli_foundation import CLAIM_ARGS
 
 ROOT = Path(__file__).parents[1]
 
@@ -104,23 +105,7 @@ def test_settlements_lists_fetch_however_it_was_imported() -> None:
 def test_claims_show_needs_neither_the_web_app_nor_documents(tmp_path: Path, cli_env: dict[str, str]) -> None:
     created = CliRunner().invoke(
         main,
-        [
-            "claims",
-            "create",
-            "--json",
-            "--number",
-            "C-1",
-            "--legal-basis",
-            "art63",
-            "--amount",
-            "12000",
-            "--fiscal-year",
-            "2026",
-            "--debtor-ref",
-            "D-1",
-            "--debtor-name",
-            "見本 一郎",
-        ],
+        CLAIM_ARGS[:-6],  # without the address and decision date: the fewest fields a claim needs
         env=cli_env,
         catch_exceptions=False,
     )
