@@ -46,6 +46,7 @@ from adapters._common import check_barcode
 from adapters._common import parse_hhmm
 from adapters._common import parse_yyyymmdd
 from adapters._common import read_head
+from adapters.channels import CHANNELS
 from adapters.errors import EncodingError
 from adapters.errors import FieldError
 from adapters.errors import RecordError
@@ -99,20 +100,7 @@ KINDS = ("01", "02", "03", "12", "22")
 TRANSFER_KINDS = ("02", "12", "22")
 """Kinds that carry a transfer date (振込日); the others have ``0``."""
 
-CHAIN_NAMES = {
-    "010": "セブン－イレブン",
-    "020": "ローソン",
-    "030": "ファミリーマート",
-    "050": "デイリーヤマザキ",
-    "080": "ミニストップ",
-    "730": "ポプラ",
-    "760": "セイコーマート",
-    "780": "au PAY",
-    "800": "d払い",
-    "820": "PayPay",
-    "910": "郵便振替",
-    "911": "郵便振替（窓口）",
-}
+CHAIN_NAMES = {c.code[1:]: c.agent_name for c in CHANNELS.values() if c.code.startswith("0")}
 """Chain names the writer puts in column 9 (the reader ignores the column)."""
 
 ENCODINGS = ("utf-8-sig", "cp932")
@@ -321,9 +309,12 @@ def _parse_row(columns: list[str], line_no: int, record_no: int) -> PaymentRecor
     (kind_code, paid_on, paid_time, ean, user_1, user_2, stamp, amount_text, chain, _, store, transfer_text,
      created_text) = columns  # fmt: skip
     if kind_code not in KINDS:
-        raise UnknownRecordType(
-            kind_code, "is not a data kind (01, 02, 03, 12, 22)", field="kind", **location
+        message = (
+            "is record type 81, whose meaning DSK does not publish: the file is refused (ask the agent)"
+            if kind_code == "81"
+            else "is not a data kind (01, 02, 03, 12, 22)"
         )
+        raise UnknownRecordType(kind_code, message, field="kind", **location)
     try:
         day = parse_yyyymmdd(paid_on)
     except ValueError:

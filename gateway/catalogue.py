@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.channels import CHANNELS
 from reconciliation.vocabulary import KIND_LABELS
 
 LABELS: dict[str, dict[str, str]] = {
@@ -90,18 +91,7 @@ LABELS: dict[str, dict[str, str]] = {
         "abandoned": "中断(終了が記録されず)",
     },
     "channel": {
-        "0010": "セブン-イレブン",
-        "0020": "ローソン",
-        "0030": "ファミリーマート",
-        "0050": "デイリーヤマザキ",
-        "0080": "ミニストップ",
-        "0760": "セイコーマート",
-        "0730": "ポプラ",
-        "0820": "PayPay",
-        "0780": "au PAY",
-        "0800": "d払い",
-        "0910": "郵便振替",
-        "0911": "郵便振替",
+        **{code: channel.name for code, channel in CHANNELS.items()},  # the agents' channels: adapters data
         # money recorded by staff (gateway payments record)
         "window": "窓口",
         "bank": "金融機関窓口",
