@@ -49,6 +49,8 @@ TABLE: Final[dict[str, frozenset[str]]] = {
     "staff_claims.close": _FINANCE,
     "staff_slips.issue_preview": _FINANCE,
     "staff_slips.issue": _FINANCE,
+    "staff_slips.batch_preview": _FINANCE,
+    "staff_slips.batch_issue": _FINANCE,
     "staff_slips.show": frozenset({"finance", "auditor"}),
     "staff_slips.reissue_form": _FINANCE,
     "staff_slips.reissue": _FINANCE,

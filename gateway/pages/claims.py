@@ -325,7 +325,8 @@ def import_commit(actor: Actor) -> Any:
         return redirect(url_for("staff_claims.import_form"))
     _drop_upload(sha256)
     flash(
-        f"「{name}」を取り込みました。新規 {result.created:,}件、登録済みと同じ {result.unchanged:,}件。",
+        f"「{name}」を取り込みました。新規 {result.created:,}件、登録済みと同じ {result.unchanged:,}件。"
+        + ("納付書は「納付書を一括発行する」からまとめて発行できます。" if result.created else ""),
         "ok",
     )
     return redirect(url_for("staff_claims.index"))

@@ -97,6 +97,56 @@ def issue(actor: Actor, number: str) -> Any:
     return redirect(url_for("staff_claims.show", number=number))
 
 
+#: Claims one batch page issues for at most (the rest wait for the next batch).
+BATCH_LIMIT = 500
+
+
+@bp.get("/slips/batch")
+@page()
+def batch_preview(actor: Actor) -> Any:
+    """The open claims that never had a slip (a new import's, typically): how many, for how much, and the
+    plan, before anything is issued."""
+    c = ctx()
+    offered = slip_service.open_claims_without_slips(c, BATCH_LIMIT)
+    return no_store(
+        render_template(
+            "staff/slip_batch.html",
+            offered=offered,
+            limit=BATCH_LIMIT,
+            plan=_plan_args(request.args),
+            today=c.today().isoformat(),
+        )
+    )
+
+
+@bp.post("/slips/batch")
+@page()
+def batch_issue(actor: Actor) -> Any:
+    """Issue for exactly the claims previewed, in one audited batch: all of them or none."""
+    c = ctx()
+    form = request.form
+    back = url_for("staff_slips.batch_preview", **_plan_args(form))
+    offered = slip_service.open_claims_without_slips(c, BATCH_LIMIT)
+    if (str(len(offered.numbers)), str(offered.amount)) != (
+        form.get("expect_count"),
+        form.get("expect_amount"),
+    ):
+        flash(catalogue.message("slip.batch_changed"), "error")
+        return redirect(back)
+    if not offered.numbers:
+        return redirect(back)
+    try:
+        issued = slip_service.issue_slips_for_claims(c, offered.numbers, _plan(form))
+    except GatewayError as ex:
+        claim = (ex.details or {}).get("claim")
+        which = f"債権 {claim}: " if claim else ""
+        flash(f"{which}{catalogue.error_text(ex)} 納付書は1枚も発行していません。", "error")
+        return redirect(back)
+    count = sum(len(slips) for slips in issued.values())
+    flash(f"{len(issued):,} 件の債権に {count:,} 枚の納付書を発行しました。", "ok")
+    return redirect(url_for("staff_slips.batch_preview"))
+
+
 _CLAIM_CLOSED = re.compile(r"^claim (written_off|extinguished|cancelled): (.*)$", re.S)
 
 

@@ -380,6 +380,30 @@ def claims_without_slips(ctx: Context, claim_numbers: Sequence[str]) -> list[str
     return [number for number in numbers if number in found]
 
 
+@dataclass(frozen=True)
+class FirstSlips:
+    """The open claims that never had a slip, oldest first, up to a limit: what the batch page offers."""
+
+    numbers: list[str]
+    amount: int
+    """Sum of those claims' amounts (the slips cover the uncovered balance, at most this)."""
+    waiting: int
+    """How many such claims there are in all (more than ``numbers`` when the limit cut them)."""
+
+
+def open_claims_without_slips(ctx: Context, limit: int = 500) -> FirstSlips:
+    """The open claims that never had a slip of any status, oldest first, at most ``limit`` of them."""
+    has_slip = sa.exists().where(col(Slip.claim_id) == col(Claim.id))
+    where = (col(Claim.status).not_in(CLOSED_STATUSES), ~has_slip)
+    rows = ctx.session.execute(
+        sa.select(col(Claim.number), col(Claim.amount)).where(*where).order_by(col(Claim.id)).limit(limit)
+    ).all()
+    waiting = ctx.session.execute(sa.select(sa.func.count()).select_from(Claim).where(*where)).scalar_one()
+    return FirstSlips(
+        numbers=[r.number for r in rows], amount=sum(r.amount for r in rows), waiting=int(waiting)
+    )
+
+
 def _chunks(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]

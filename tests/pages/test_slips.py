@@ -126,3 +126,43 @@ def test_roles_on_slip_pages(login: Any, ctx: Any) -> None:
     pdf = finance.get(f"/staff/slips/{slip.slip_number}/slip.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert finance.get("/staff/slips/2600000000999900-0").status_code == 404
+
+
+def _batch_form(html: str, **choice: str) -> dict[str, str]:
+    form = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
+    return {**form, **choice}
+
+
+def test_batch_issues_for_every_claim_without_a_slip_or_for_none(login: Any, ctx: Any) -> None:
+    make_claim(ctx, "B-1", amount=10_000)
+    make_claim(ctx, "B-2", amount=700_000)  # above the cap: one slip each is refused
+    make_claim(ctx, "B-3", amount=20_000)
+    slip_service.issue_slips(ctx, "B-3")  # has a slip already: not offered
+    client = login("finance")
+    preview = text(client.get("/staff/slips/batch"))
+    assert "2 件" in preview and "710,000円" in preview and "B-3" not in preview
+    refused = client.post(
+        "/staff/slips/batch", data=_batch_form(preview, mode="single"), follow_redirects=True
+    )
+    assert "債権 B-2: 納付書1枚の上限(300,000円)を超えます" in text(refused)
+    assert "納付書は1枚も発行していません" in text(refused)
+    ctx.session.commit()
+    assert ctx.session.execute(sa.text("SELECT count(*) FROM slips")).scalar() == 1
+    done = client.post(
+        "/staff/slips/batch", data=_batch_form(preview, mode="same_due_date"), follow_redirects=True
+    )
+    assert "2 件の債権に 4 枚の納付書を発行しました" in text(done)  # 10,000 once, 700,000 in three
+    assert "納付書が未発行の債権はありません" in text(done)
+
+
+def test_a_stale_batch_preview_is_not_issued(login: Any, ctx: Any) -> None:
+    make_claim(ctx, "B-4", amount=10_000)
+    client = login("finance")
+    preview = text(client.get("/staff/slips/batch"))
+    make_claim(ctx, "B-5", amount=10_000)  # imported meanwhile: not in what was previewed
+    response = client.post(
+        "/staff/slips/batch", data=_batch_form(preview, mode="single"), follow_redirects=True
+    )
+    assert "対象の債権が変わりました" in text(response)
+    ctx.session.commit()
+    assert ctx.session.execute(sa.text("SELECT count(*) FROM slips")).scalar() == 0
