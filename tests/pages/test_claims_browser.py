@@ -157,3 +157,20 @@ def test_new_adjust_and_close_forms(chromium, live_server, data):  # type: ignor
     page.wait_for_url(f"{live_server}/staff/claims/R08-00001")
     expect(page.locator("h1")).to_contain_text("消滅")
     context.close()
+
+
+def test_slips_for_all_new_claims_in_one_batch(chromium, live_server, data):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1024, "height": 800}, locale="ja-JP")
+    page = context.new_page()
+    browser_login(page, live_server, "clerk-sato", next="/staff/claims", landing="**/staff/**")
+    page.goto(f"{live_server}/staff/claims")
+    page.click("text=納付書を一括発行する")
+    page.wait_for_url(f"{live_server}/staff/slips/batch")
+    expect(page.locator(".grid")).to_contain_text("2 件")
+    expect(page.locator(".grid")).to_contain_text("135,000円")
+    shot(page, "slips-batch-preview.png")
+    page.click("text=2 件の債権に発行する")
+    expect(page.locator(".flash.ok")).to_contain_text("2 件の債権に 2 枚の納付書を発行しました")
+    expect(page.locator("main")).to_contain_text("納付書が未発行の債権はありません")
+    shot(page, "slips-batch-done.png")
+    context.close()
