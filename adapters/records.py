@@ -34,31 +34,6 @@ KIND_BY_CODE: dict[str, PaymentKind] = {
 }
 """Data-kind codes of the payment formats and what they mean (spec/settlement-formats.md)."""
 
-CHANNEL_NAMES: dict[str, str] = {
-    "0010": "Seven-Eleven",
-    "0020": "Lawson",
-    "0030": "FamilyMart",
-    "0050": "Daily Yamazaki",
-    "0080": "Ministop",
-    "0760": "Seicomart",
-    "0730": "Poplar",
-    "0820": "PayPay",
-    "0780": "au PAY",
-    "0800": "d払い",
-    "0910": "postal transfer",
-    "0911": "postal transfer",
-}
-"""Channel codes of spec §1. Unknown codes are accepted and shown as the code itself."""
-
-
-def channel_name(code: str) -> str:
-    """The display name of a (normalised) channel code, or the code itself when unknown.
-
-    >>> channel_name("0020"), channel_name("0999")
-    ('Lawson', '0999')
-    """
-    return CHANNEL_NAMES.get(code, code)
-
 
 def normalise_channel(code: str) -> str:
     """Zero-pad a 3- or 4-digit channel code to four digits.

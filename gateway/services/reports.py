@@ -38,7 +38,6 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from markupsafe import Markup
 
-from adapters.records import channel_name as english_channel_name
 from gateway import catalogue
 from gateway import formats
 from gateway import pii
@@ -94,7 +93,7 @@ def channel_label(code: str | None) -> str:
     """The Japanese display name of a channel code (the code itself when unknown)."""
     if code is None:
         return ""
-    return CHANNEL_LABELS.get(code) or english_channel_name(code)
+    return CHANNEL_LABELS.get(code) or code
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
