@@ -68,20 +68,11 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
-_POST_FIELDS = frozenset(
-    {
-        "record_id",
-        "kind",
-        "barcode",
-        "amount",
-        "paid_at",
-        "channel_code",
-        "store_code",
-        "transfer_date",
-        "accounting_date",
-        "capture_date",
-    }
-)
+REQUIRED_FIELDS = ("record_id", "kind", "barcode", "amount", "paid_at", "channel_code", "store_code")
+"""Fields every posted record must have (the OpenAPI document lists the same)."""
+OPTIONAL_FIELDS = ("transfer_date", "accounting_date", "capture_date")
+"""Dates a record may carry (``transfer_date`` is required for a confirmed one)."""
+_POST_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

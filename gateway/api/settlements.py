@@ -21,6 +21,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from marshmallow import validate
 
+from adapters import agent_post
 from gateway.api.schemas import Strict
 from gateway.errors import Forbidden
 from gateway.errors import InvalidInput
@@ -99,15 +100,7 @@ _POST_BODY = {
                         "maxItems": posts.MAX_POST_RECORDS,
                         "items": {
                             "type": "object",
-                            "required": [
-                                "record_id",
-                                "kind",
-                                "barcode",
-                                "amount",
-                                "paid_at",
-                                "channel_code",
-                                "store_code",
-                            ],
+                            "required": list(agent_post.REQUIRED_FIELDS),
                             "properties": {
                                 "record_id": {"type": "string", "maxLength": 128},
                                 "kind": {

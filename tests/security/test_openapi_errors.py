@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from adapters import agent_post
 from gateway.models import ReconException
 
 ERROR_KEYS = {"code", "message", "details"}
@@ -148,3 +149,11 @@ def test_exception_record_ids_never_hold_null(ctx, client, make_token):
     _check(spec, item_schema, items[0], "items[0]")
     shown = client.get(f"/api/v1/exceptions/{items[0]['id']}", headers=finance)
     assert shown.status_code == 200 and shown.get_json()["record_ids"] == [7]
+
+
+def test_the_documented_record_fields_are_the_ones_a_post_accepts(client: Any, make_token: Any) -> None:
+    spec = _spec(client, make_token("finance"))
+    body = spec["paths"]["/api/v1/settlements"]["post"]["requestBody"]["content"]["application/json"]
+    record = body["schema"]["properties"]["records"]["items"]
+    assert record["required"] == list(agent_post.REQUIRED_FIELDS)
+    assert set(record["properties"]) == set(agent_post.REQUIRED_FIELDS + agent_post.OPTIONAL_FIELDS)
