@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:
 import requests  # noqa: E402
 
 from bench.ingest import _settings  # noqa: E402
-from gateway.services import clients as client_service  # noqa: E402
+from gateway.access import clients as client_service  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AGENT = "12345"
@@ -134,11 +134,11 @@ class Records:
 def _setup(url: str, workdir: Path, key: str) -> tuple[str, str]:
     """Migrate, register agent 12345 and one API client of it; its key id and secret."""
     from gateway import migrate
+    from gateway.access import agents
     from gateway.context import Actor
     from gateway.crypto import Keyring
     from gateway.db import dispose_engines
     from gateway.runtime import Runtime
-    from gateway.services import agents
 
     migrate.upgrade(url)
     migrate.check_fingerprint(url, Keyring.from_data_key(key).fingerprint)

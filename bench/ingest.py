@@ -9,7 +9,7 @@ Usage (from the repository root)::
    plain ``sqlite3.executemany`` (chunks of 50,000, one transaction) into a fresh table with an index on the
    payment number.
 3. Ingest, in a child process: a fresh SQLite database migrated with ``gateway.migrate``, agent 12345
-   registered, then ``gateway.services.ingest.ingest_file`` (the function behind ``gateway settlements
+   registered, then ``gateway.intake.ingest.ingest_file`` (the function behind ``gateway settlements
    ingest``): archive (SHA-256 + sealing), parse, identities, staging ``executemany`` and
    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` into ``settlement_records`` (eight indexes), one transaction.
    Only the ``ingest_file`` call is timed (migrating the empty database is not).
@@ -18,7 +18,7 @@ Usage (from the repository root)::
 
 5. With ``--reconcile`` (issue 4): the file holds one preliminary and one confirmed record for each of
    ``records / 2`` slips (claims and slips are bulk-inserted first, untimed), and after the ingest a third
-   child runs ``gateway.services.reconcile.run`` on that database (timed): 500,000 confirmed payments,
+   child runs ``gateway.money.reconcile.run`` on that database (timed): 500,000 confirmed payments,
    1,000,000 records marked, checks, slip and claim statuses with their log, remittances. The baseline
    child then also runs :func:`raw_reconcile`, the same end state in plain ``sqlite3``; the issue-4 target
    compares ingest + reconcile with raw ingest + raw reconcile, and the ratios to the raw ingest alone
@@ -232,8 +232,8 @@ def insert_claims_and_slips(ctx: Any, count: int) -> None:
 def child_reconcile(workdir: Path, url: str, as_of: str = "2026-12-01") -> dict[str, Any]:
     """``reconcile.run`` on the database the ingest child filled (timed), as of that Japan date."""
     from gateway.context import Actor
+    from gateway.money import reconcile
     from gateway.runtime import Runtime
-    from gateway.services import reconcile
 
     key = base64.urlsafe_b64encode(b"b" * 32).decode()
     runtime = Runtime.load(_settings(url, workdir, key))
@@ -420,11 +420,11 @@ def child_ingest(path: Path, workdir: Path, url: str, slips: int = 0) -> dict[st
     """A fresh migrated database, agent 12345 (and ``slips`` claims with a slip each), then ``ingest_file``
     (timed). ``slips`` < 0: the database exists already (the second file of ``--split``)."""
     from gateway import migrate
+    from gateway.access import agents
     from gateway.context import Actor
     from gateway.crypto import Keyring
+    from gateway.intake import ingest
     from gateway.runtime import Runtime
-    from gateway.services import agents
-    from gateway.services import ingest
 
     key = base64.urlsafe_b64encode(b"b" * 32).decode()
     if slips >= 0:

@@ -6,7 +6,7 @@ Run from the repository root::
 
 1. Builds once into ``bench/out/pages-<claims>-<payments>/`` (rebuilt when the migrations change, or with
    ``--rebuild``), a SQLite database of synthetic data: staff accounts, agent 12345, ``--claims`` claims
-   imported through ``gateway.services.claims.import_claims`` from a generated CSV (encrypted debtors and
+   imported through ``gateway.issuing.claims.import_claims`` from a generated CSV (encrypted debtors and
    the name blind index, as the office's import writes them), one issued slip per claim and ``--payments``
    confirmed agent payments spread over October and November 2026 (both bulk-inserted like
    ``bench/ingest.py``'s set-up, mirroring the rows the reconciliation run writes), then twelve small
@@ -134,12 +134,12 @@ def build(workdir: Path, claims: int, payments: int) -> None:
     import sqlalchemy as sa
 
     from gateway import migrate
+    from gateway.access import agents
+    from gateway.access import users
     from gateway.context import Actor
     from gateway.crypto import Keyring
     from gateway.db import dispose_engines
-    from gateway.services import agents
-    from gateway.services import claims as claim_service
-    from gateway.services import users
+    from gateway.issuing import claims as claim_service
 
     for name in ("pages.sqlite3", "pages.sqlite3-wal", "pages.sqlite3-shm", "built.json"):
         (workdir / name).unlink(missing_ok=True)
@@ -300,8 +300,8 @@ def _settlement_files(ctx: Any, workdir: Path, slips: list[tuple[Any, ...]]) -> 
     with ``ingest_file``, then one reconciliation run: real rows for the file list and the queue."""
     from adapters import fixed120
     from barcodes import cvs
-    from gateway.services import ingest
-    from gateway.services import reconcile
+    from gateway.intake import ingest
+    from gateway.money import reconcile
 
     folder = workdir / "files"
     folder.mkdir(exist_ok=True)

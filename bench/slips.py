@@ -69,9 +69,9 @@ def main() -> None:
         )
         migrate.upgrade(url)
         runtime = Runtime.load(settings)
-        from gateway.services import claims as claim_service
-        from gateway.services import printing
-        from gateway.services import slips as slip_service
+        from gateway.issuing import claims as claim_service
+        from gateway.issuing import printing
+        from gateway.issuing import slips as slip_service
 
         actor = Actor(kind="cli", name="bench")
         with runtime.context(actor) as ctx:

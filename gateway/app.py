@@ -52,7 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, runtime: Runtime
     from gateway import health
     from gateway import payer
     from gateway import web
-    from gateway.services import clients
+    from gateway.access import clients
 
     app.extensions["gateway_client_auth"] = clients.authenticate
     web.init_app(app)

@@ -18,11 +18,12 @@ import calendar as _calendar
 import datetime
 import functools
 
-import holidays
-
 
 @functools.lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[datetime.date]:
+    # Imported on first use: it is the heaviest import of a slip's path, and most commands never need a date.
+    import holidays
+
     return frozenset(holidays.country_holidays("JP", years=year).keys())
 
 

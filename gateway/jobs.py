@@ -263,7 +263,6 @@ def build_scheduler(runtime: Runtime, only: Iterable[str] | None = None) -> Back
     Raises:
         ConfigError: a schedule setting is not a valid crontab.
     """
-    _load_job_modules()
     wanted = set(JOBS) if only is None else set(only)
     scheduler = BackgroundScheduler(
         timezone=TIMEZONE, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
@@ -297,14 +296,9 @@ def start(runtime: Runtime) -> BackgroundScheduler:
     return scheduler
 
 
-def _load_job_modules() -> None:
-    """Import the modules that register jobs."""
-    from gateway.services import jobdefs  # noqa: F401
-
-
 def job_names() -> list[str]:
-    """The registered jobs, in the order they were declared."""
-    _load_job_modules()
+    """The registered jobs, in the order they were declared (the office's are in
+    :mod:`gateway.operations.jobdefs`, which registers them when imported)."""
     return list(JOBS)
 
 

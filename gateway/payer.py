@@ -14,9 +14,9 @@ from flask import render_template
 
 from barcodes import render
 from gateway.errors import GatewayError
+from gateway.issuing import documents
+from gateway.issuing import slips as slip_service
 from gateway.pdf.wareki import wareki_date
-from gateway.services import documents
-from gateway.services import slips as slip_service
 from gateway.web import ctx
 from gateway.web import error_payload
 

@@ -27,6 +27,7 @@ from flask import session
 from flask_wtf.csrf import CSRFProtect
 
 from gateway import permissions
+from gateway.access import users
 from gateway.context import Actor
 from gateway.context import Context
 from gateway.db import get_engine
@@ -38,7 +39,6 @@ from gateway.errors import Unauthorized
 from gateway.models import IdempotencyKey
 from gateway.models.base import table_of
 from gateway.runtime import Runtime
-from gateway.services import users
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -133,7 +133,7 @@ def _resolve_actor() -> Actor | None:
     # The cookie holds only a random session id; the server decides whether that session still stands.
     sid = session.get("sid")
     if (sid is not None or "user_id" in session) and rt.settings.mode == "full":
-        from gateway.services import sessions
+        from gateway.access import sessions
 
         reason: str | None = "unknown"  # also a cookie from before server-side sessions (user_id in it)
         if isinstance(sid, str) and sid:

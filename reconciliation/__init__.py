@@ -1,7 +1,7 @@
 """Reconciliation: settlement records → payments on claims, exceptions, remittances.
 
 The engine is here, on SQLAlchemy Core and a connection it is given; it never imports Flask or ``gateway``
-(``gateway.services.reconcile`` is its audited wrapper). Where to look:
+(``gateway.money.reconcile`` is its audited wrapper). Where to look:
 
 * :mod:`~reconciliation.vocabulary` — the twelve exception kinds, the resolutions, the kinds' Japanese names;
 * :mod:`~reconciliation.rules` — every rule of spec/settlement-formats.md's reconciliation: fiscal year,

@@ -229,7 +229,7 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def make_token(ctx: Context) -> Callable[[str], dict[str, str]]:
     """Create a staff user with ``role`` and return the Authorization header of a fresh token."""
-    from gateway.services import users
+    from gateway.access import users
 
     def make(role: str, name: str | None = None) -> dict[str, str]:
         name = name or f"{role}-{uuid.uuid4().hex[:6]}"

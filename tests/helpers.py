@@ -13,9 +13,9 @@ from adapters import fixed120
 from adapters import zengin_transfer
 from adapters._zengin import Group
 from adapters.records import BankRecord
+from gateway.access import agents as agent_service
 from gateway.context import Context
-from gateway.services import agents as agent_service
-from gateway.services import claims as claim_service
+from gateway.issuing import claims as claim_service
 
 PRIVACY_WORDS = ("生活保護", "保護費", "保護", "福祉", "扶助", "徴収金", "不正", "第63条", "第78条", "ケース")
 

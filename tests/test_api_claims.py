@@ -195,7 +195,7 @@ def test_openapi_document_lists_the_endpoints(client, finance):
 
 
 def test_session_login_needs_csrf_for_changes(client, ctx):
-    from gateway.services import users
+    from gateway.access import users
 
     users.create_user(ctx, "web-fin", "finance", "correct horse battery")
     page = client.get("/login")

@@ -12,11 +12,12 @@ from gateway.context import Actor
 from gateway.errors import Conflict
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.issuing import claims as claim_service
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
 from gateway.models import Claim
 from gateway.models import ClaimAdjustment
 from gateway.models import Debtor
-from gateway.services import claims as claim_service
-from gateway.services import slips as slip_service
 from tests.helpers import make_claim
 
 DATA = Path(__file__).parent / "data" / "claims"
@@ -32,7 +33,7 @@ def _count(ctx, model) -> int:  # type: ignore[no-untyped-def]
 
 def test_create_and_show(ctx):
     make_claim(ctx, amount=45_000, legal_basis="art78")
-    doc = claim_service.show_claim(ctx, "T-0001")
+    doc = overview.show_claim(ctx, "T-0001")
     assert doc["amount"] == 45_000
     assert doc["legal_basis"] == "art78"
     assert (doc["paid_amount"], doc["pending_amount"], doc["balance"], doc["refund_due_amount"]) == (
@@ -89,7 +90,7 @@ def test_debtor_fields_are_not_stored_in_clear(ctx, settings, is_postgres):
         blob = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode("utf-8", "replace")
     for secret in ("試験 一意名前", "秘密町", "UNIQUE-REF-77"):
         assert secret not in blob
-    assert claim_service.show_claim(ctx, "T-0001")["debtor"]["name"] == "試験 一意名前"
+    assert overview.show_claim(ctx, "T-0001")["debtor"]["name"] == "試験 一意名前"
 
 
 def test_same_debtor_reference_is_one_debtor(ctx):
@@ -101,12 +102,12 @@ def test_same_debtor_reference_is_one_debtor(ctx):
 def test_roles_see_masked_debtors_and_views_are_logged(ctx, ctx_as):
     make_claim(ctx)
     accounting = ctx_as(Actor(kind="user", name="acc", role="accounting"))
-    doc = claim_service.show_claim(accounting, "T-0001")
+    doc = overview.show_claim(accounting, "T-0001")
     accounting.commit()
     assert doc["debtor"]["name"] == "***"
     assert doc["debtor"]["ref"] == "REF-T-0001"
     finance = ctx_as(Actor(kind="user", name="fin", role="finance"))
-    assert claim_service.show_claim(finance, "T-0001")["debtor"]["name"] == "見本 花子"
+    assert overview.show_claim(finance, "T-0001")["debtor"]["name"] == "見本 花子"
     finance.commit()
     rows = ctx.session.execute(
         sa.text("SELECT actor_name, detail FROM audit_events WHERE action = 'pii.view' ORDER BY id")
@@ -117,7 +118,7 @@ def test_roles_see_masked_debtors_and_views_are_logged(ctx, ctx_as):
 def test_adjust_keeps_history(ctx):
     make_claim(ctx, amount=12_000)
     claim_service.adjust_claim(ctx, "T-0001", 10_000, "reduced", datetime.date(2026, 11, 20))
-    doc = claim_service.show_claim(ctx, "T-0001")
+    doc = overview.show_claim(ctx, "T-0001")
     assert doc["amount"] == 10_000 and doc["original_amount"] == 12_000
     assert doc["adjustments"][0]["old_amount"] == 12_000
     assert doc["adjustments"][0]["new_amount"] == 10_000
@@ -142,7 +143,7 @@ def test_adjust_needs_a_reason(ctx):
 def test_close_records_a_decision_and_blocks_changes(ctx):
     make_claim(ctx)
     claim_service.close_claim(ctx, "T-0001", "extinguished", datetime.date(2026, 11, 25), "prescription")
-    doc = claim_service.show_claim(ctx, "T-0001")
+    doc = overview.show_claim(ctx, "T-0001")
     assert (doc["status"], doc["closed_on"], doc["close_reason"]) == (
         "extinguished",
         "2026-11-25",
@@ -156,7 +157,7 @@ def test_close_records_a_decision_and_blocks_changes(ctx):
 
 def test_unknown_claim_is_not_found(ctx):
     with pytest.raises(NotFound):
-        claim_service.show_claim(ctx, "NOPE")
+        overview.show_claim(ctx, "NOPE")
 
 
 # -- CSV import --------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_import_creates_every_row_and_is_idempotent(ctx):
     assert (result.rows, result.created, result.unchanged) == (3, 3, 0)
     assert _count(ctx, Claim) == 3
     assert _count(ctx, Debtor) == 2
-    assert claim_service.show_claim(ctx, "C-2")["debtor"]["postal_code"] == "999-0002"
+    assert overview.show_claim(ctx, "C-2")["debtor"]["postal_code"] == "999-0002"
     again = claim_service.import_claims(ctx, _csv(*GOOD), "claims.csv")
     assert (again.created, again.unchanged) == (0, 3)
     assert _count(ctx, Claim) == 3

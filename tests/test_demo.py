@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from gateway import audit
 from gateway.errors import Conflict
-from gateway.services import demo
+from gateway.operations import demo
 
 
 def test_demo_replays_five_weeks(ctx, tmp_path):

@@ -141,7 +141,7 @@ def test_audit_chain_detects_a_removed_event(ctx):
 
 
 def test_every_mutation_leaves_an_audit_event(ctx):
-    from gateway.services import slips as slip_service
+    from gateway.issuing import slips as slip_service
 
     make_claim(ctx)
     (slip,) = slip_service.issue_slips(ctx, "T-0001")

@@ -42,7 +42,7 @@ def test_queue_of_unreconciled_records_survives_down_and_up(ctx, db_url):
     processed, coming back up queues exactly the others again."""
     from alembic import command
 
-    from gateway.services import ingest
+    from gateway.intake import ingest
     from tests.ingest.conftest import INGEST_DATA
     from tests.ingest.conftest import add_agent
 

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from barcodes import qr
-from gateway.services import slips as slip_service
+from gateway.issuing import slips as slip_service
 from tests.helpers import PRIVACY_WORDS
 from tests.helpers import make_claim
 
@@ -101,9 +101,9 @@ def test_tokens_are_unguessable_and_distinct(ctx, slip):
 
 def test_paid_slip_is_404_from_the_moment_money_is_pending(ctx, client, slip):
     path = _path(ctx, slip)
-    from gateway.services import ledger
+    from gateway.casework import payments
 
-    ledger.record_payment(
+    payments.record_payment(
         ctx, slip.slip_number, 12_345, datetime.date(2026, 11, 27), "window", "paid at counter"
     )
     assert client.get(path).status_code == 404

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.errors import NotFound
-from gateway.services import printing
-from gateway.services import slips as slip_service
+from gateway.issuing import printing
+from gateway.issuing import slips as slip_service
 from tests.helpers import PRIVACY_WORDS
 from tests.helpers import make_claim
 

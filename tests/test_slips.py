@@ -14,9 +14,9 @@ from gateway import audit
 from gateway.errors import Conflict
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
-from gateway.services import claims as claim_service
-from gateway.services import slips as slip_service
-from gateway.services.slips import Plan
+from gateway.issuing import claims as claim_service
+from gateway.issuing import slips as slip_service
+from gateway.issuing.slips import Plan
 from tests.conftest import OPERATOR
 from tests.helpers import expected_barcode
 from tests.helpers import make_claim

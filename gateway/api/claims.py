@@ -7,8 +7,9 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from gateway.api import schemas
-from gateway.services import claims as claim_service
-from gateway.services import slips as slip_service
+from gateway.issuing import claims as claim_service
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
 from gateway.web import ctx
 from gateway.web import require
 
@@ -23,7 +24,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     """Record a decided claim."""
     c = ctx()
     claim = claim_service.create_claim(c, claim_service.ClaimInput(**body))
-    doc = claim_service.show_claim(c, claim.number)
+    doc = overview.show_claim(c, claim.number)
     c.commit()
     return doc
 
@@ -48,7 +49,7 @@ def index(query: dict[str, Any]) -> dict[str, Any]:
 def show(number: str) -> dict[str, Any]:
     """The claim with its slips, payments and balance; the debtor as the caller's role may see it."""
     c = ctx()
-    doc = claim_service.show_claim(c, number)
+    doc = overview.show_claim(c, number)
     c.commit()  # writes the pii.view audit event
     return doc
 
@@ -61,7 +62,7 @@ def adjust(body: dict[str, Any], number: str) -> dict[str, Any]:
     """Record a changed assessment (変更・減額調定)."""
     c = ctx()
     claim_service.adjust_claim(c, number, body["amount"], body["reason"], body.get("decided_on"))
-    return claim_service.show_claim(c, number, with_debtor=False)
+    return overview.show_claim(c, number, with_debtor=False)
 
 
 @bp.post("/<number>/close")
@@ -72,7 +73,7 @@ def close(body: dict[str, Any], number: str) -> dict[str, Any]:
     """Record a decision taken elsewhere: written off, extinguished or cancelled."""
     c = ctx()
     claim_service.close_claim(c, number, body["status"], body["decided_on"], body["reason"])
-    return claim_service.show_claim(c, number, with_debtor=False)
+    return overview.show_claim(c, number, with_debtor=False)
 
 
 @bp.post("/<number>/slips")

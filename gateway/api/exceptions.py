@@ -12,11 +12,11 @@ from marshmallow import fields
 from marshmallow import validate
 
 from gateway.api.schemas import Strict
+from gateway.casework import exceptions as exception_service
 from gateway.converters import MAX_ID32
 from gateway.models.recon import EXCEPTION_KINDS
 from gateway.models.recon import EXCEPTION_STATUSES
 from gateway.models.recon import RESOLUTIONS
-from gateway.services import exceptions as exception_service
 from gateway.web import ctx
 from gateway.web import require
 

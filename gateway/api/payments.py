@@ -9,8 +9,8 @@ from marshmallow import fields
 from marshmallow import validate
 
 from gateway.api.schemas import Strict
+from gateway.casework import payments as payment_service
 from gateway.models.recon import MANUAL_CHANNELS
-from gateway.services import payments as payment_service
 from gateway.web import ctx
 from gateway.web import require
 

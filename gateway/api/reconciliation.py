@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from gateway.api.schemas import Strict
-from gateway.services import reconcile
+from gateway.money import reconcile
 from gateway.web import ctx
 from gateway.web import require
 

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from marshmallow import validate
 
-from gateway.services import reports
+from gateway.reporting import reports
 from gateway.web import ctx
 from gateway.web import require
 

@@ -1,7 +1,7 @@
 """Settlement ingestion over HTTP: agents' posts and files (both processes), agent registration (full only).
 
 ``bp`` serves the agent API and is registered in both modes (``GATEWAY_MODE=public`` included): agent
-clients sign their requests (``gateway.services.clients``) and may only post settlements, deliver their own
+clients sign their requests (``gateway.access.clients``) and may only post settlements, deliver their own
 payment files and read their own batches. ``agents_bp`` is staff-only and registered in full mode.
 """
 
@@ -22,14 +22,14 @@ from marshmallow import fields
 from marshmallow import validate
 
 from adapters import agent_post
+from gateway.access import agents as agent_service
 from gateway.api.schemas import Strict
 from gateway.errors import Forbidden
 from gateway.errors import InvalidInput
+from gateway.intake import ingest
+from gateway.intake import posts
 from gateway.models import Agent
 from gateway.models import ApiClient
-from gateway.services import agents as agent_service
-from gateway.services import ingest
-from gateway.services import posts
 from gateway.web import ctx
 from gateway.web import require
 

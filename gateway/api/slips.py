@@ -9,8 +9,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from gateway.api import schemas
-from gateway.services import documents
-from gateway.services import slips as slip_service
+from gateway.issuing import documents
+from gateway.issuing import slips as slip_service
 from gateway.web import ctx
 from gateway.web import require
 

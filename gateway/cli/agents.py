@@ -6,14 +6,14 @@ import datetime
 
 import click
 
+from gateway.access import agents as agent_service
+from gateway.access import clients as client_service
 from gateway.cli import emit
 from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
 from gateway.cli.claims import DATE
-from gateway.services import agents as agent_service
-from gateway.services import clients as client_service
 
 
 def _codes(value: str | None) -> tuple[str, ...] | None:

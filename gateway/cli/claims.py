@@ -12,9 +12,10 @@ from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
+from gateway.issuing import claims as claim_service
+from gateway.issuing import overview
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.claims import LEGAL_BASES
-from gateway.services import claims as claim_service
 
 
 class DateType(click.ParamType[datetime.date]):
@@ -60,7 +61,7 @@ def create(as_json: bool, **options: object) -> None:
     data = claim_service.ClaimInput(**options)  # type: ignore[arg-type]
     with service_context() as ctx:
         claim = claim_service.create_claim(ctx, data)
-        doc = claim_service.show_claim(ctx, claim.number)
+        doc = overview.show_claim(ctx, claim.number)
         ctx.commit()
     emit(doc, as_json, f"claim {doc['number']} recorded: {doc['amount']} yen")
 
@@ -72,7 +73,7 @@ def create(as_json: bool, **options: object) -> None:
 def show(number: str, as_json: bool) -> None:
     """The claim with its slips, payments and balance."""
     with service_context() as ctx:
-        doc = claim_service.show_claim(ctx, number)
+        doc = overview.show_claim(ctx, number)
         ctx.commit()
     emit(doc, as_json)
 
@@ -99,7 +100,7 @@ def adjust(number: str, amount: int, reason: str, decided_on: datetime.date | No
     """Record a changed assessment (変更・減額調定), kept as history."""
     with service_context() as ctx:
         claim_service.adjust_claim(ctx, number, amount, reason, decided_on)
-        doc = claim_service.show_claim(ctx, number, with_debtor=False)
+        doc = overview.show_claim(ctx, number, with_debtor=False)
     emit(doc, as_json, f"claim {number}: amount now {doc['amount']} yen")
 
 
@@ -114,7 +115,7 @@ def close(number: str, status: str, decided_on: datetime.date, reason: str, as_j
     """Record a decision taken elsewhere (the gateway takes none itself)."""
     with service_context() as ctx:
         claim_service.close_claim(ctx, number, status, decided_on, reason)
-        doc = claim_service.show_claim(ctx, number, with_debtor=False)
+        doc = overview.show_claim(ctx, number, with_debtor=False)
     emit(doc, as_json, f"claim {number} recorded as {status}")
 
 

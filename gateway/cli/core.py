@@ -77,7 +77,7 @@ def users_group() -> None:
 @handles_errors
 def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create a staff account (without a password it can only use API tokens)."""
-    from gateway.services import users
+    from gateway.access import users
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with service_context() as ctx:
@@ -95,7 +95,7 @@ def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> N
 @handles_errors
 def users_token(name: str, as_json: bool) -> None:
     """Issue a revocable API bearer token; it is printed once."""
-    from gateway.services import users
+    from gateway.access import users
 
     with service_context() as ctx:
         token = users.issue_token(ctx, name)
@@ -108,7 +108,7 @@ def users_token(name: str, as_json: bool) -> None:
 @handles_errors
 def users_revoke(name: str, as_json: bool) -> None:
     """Revoke every API token of a staff account."""
-    from gateway.services import users
+    from gateway.access import users
 
     with service_context() as ctx:
         count = users.revoke_tokens(ctx, name)
@@ -125,7 +125,7 @@ def users_revoke(name: str, as_json: bool) -> None:
 @handles_errors
 def users_password(name: str, password_stdin: bool, generate: bool, as_json: bool) -> None:
     """Set a new password: read from standard input (as before), or with --generate made and printed once."""
-    from gateway.services import users
+    from gateway.access import users
 
     if generate and password_stdin:
         raise click.UsageError("--generate and --password-stdin exclude each other")
@@ -146,7 +146,7 @@ def users_password(name: str, password_stdin: bool, generate: bool, as_json: boo
 @handles_errors
 def users_disable(name: str, as_json: bool) -> None:
     """Disable a staff account: its password, sessions and API tokens stop working."""
-    from gateway.services import users
+    from gateway.access import users
 
     with service_context() as ctx:
         user = users.disable_user(ctx, name)
@@ -159,7 +159,7 @@ def users_disable(name: str, as_json: bool) -> None:
 @handles_errors
 def users_enable(name: str, as_json: bool) -> None:
     """Enable a disabled staff account again."""
-    from gateway.services import users
+    from gateway.access import users
 
     with service_context() as ctx:
         user = users.enable_user(ctx, name)
@@ -187,9 +187,9 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
     )
     app = create_app(runtime=runtime)
     if not no_scheduler and runtime.settings.scheduler and runtime.settings.mode == "full":
-        from gateway import jobs
+        from gateway.operations import jobdefs
 
-        jobs.start(runtime)
+        jobdefs.start(runtime)
     click.echo(f"serving on http://{host}:{port}", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
@@ -207,7 +207,7 @@ def demo(as_json: bool) -> None:
 
     from gateway import migrate
     from gateway.errors import Conflict
-    from gateway.services import demo as demo_service
+    from gateway.operations import demo as demo_service
 
     settings = load_settings()
     migrate.upgrade(settings.database_url)

@@ -8,7 +8,7 @@ in the history. The operator alone can never approve: that would let one person 
 and approve. A proposer cannot approve their own proposal under another label either (``cli:kato`` and
 ``user:kato`` are the same person).
 
-Start-up time: staff accounts (:mod:`gateway.services.users`, which hashes a dummy password when imported)
+Start-up time: staff accounts (:mod:`gateway.access.users`, which hashes a dummy password when imported)
 are imported only where an approver is authenticated.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from gateway.casework import exceptions as exception_service
 from gateway.cli import cli_actor
 from gateway.cli import emit
 from gateway.cli import handles_errors
@@ -33,7 +34,6 @@ from gateway.errors import Unauthorized
 from gateway.models.recon import EXCEPTION_KINDS
 from gateway.models.recon import EXCEPTION_STATUSES
 from gateway.models.recon import RESOLUTIONS
-from gateway.services import exceptions as exception_service
 
 
 @main.group("exceptions")
@@ -142,7 +142,7 @@ def resolve(
 
 def _as_approver(ctx: Context, name: str, password_stdin: bool) -> None:
     """Authenticate the approver account and act as it from now on."""
-    from gateway.services import users
+    from gateway.access import users
 
     if password_stdin:
         secret = sys.stdin.readline().rstrip("\n")

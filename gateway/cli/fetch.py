@@ -20,7 +20,7 @@ from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
-from gateway.services.inbox import located
+from gateway.intake.inbox import located
 
 
 @click.command("fetch")
@@ -34,7 +34,7 @@ from gateway.services.inbox import located
 @handles_errors
 def fetch_command(only: tuple[str, ...], retry_rejected: bool, as_json: bool) -> None:
     """Pull new settlement files from the HTTPS sources in GATEWAY_FETCH_SOURCES and ingest them."""
-    from gateway.services import fetch
+    from gateway.intake import fetch
 
     with service_context() as ctx:
         if not ctx.settings.fetch_sources:

@@ -6,6 +6,7 @@ import datetime
 
 import click
 
+from gateway.casework import payments as payment_service
 from gateway.cli import emit
 from gateway.cli import handles_errors
 from gateway.cli import json_option
@@ -13,7 +14,6 @@ from gateway.cli import main
 from gateway.cli import service_context
 from gateway.cli.claims import DATE
 from gateway.models.recon import MANUAL_CHANNELS
-from gateway.services import payments as payment_service
 
 
 @main.group("payments")

@@ -12,7 +12,7 @@ from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
 from gateway.cli.claims import DATE
-from gateway.services import reconcile as reconcile_service
+from gateway.money import reconcile as reconcile_service
 
 
 @main.command("reconcile")

@@ -22,7 +22,7 @@ from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
-from gateway.services import reports
+from gateway.reporting import reports
 
 output_option = click.option(
     "-o",

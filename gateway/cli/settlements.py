@@ -21,10 +21,10 @@ from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
-from gateway.services import archive
+from gateway.intake import archive
 
 if TYPE_CHECKING:
-    from gateway.services import ingest
+    from gateway.intake import ingest
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 """Files above this size get a progress bar on stderr (when stderr is a terminal)."""
@@ -59,7 +59,7 @@ def settlements_ingest(
 ) -> None:
     """Parse and store settlement files; each is accepted, duplicate or rejected on its own (exit 65 when any
     is rejected, the located error on stderr)."""
-    from gateway.services import ingest
+    from gateway.intake import ingest
 
     results: list[ingest.FileResult] = []
     with service_context() as ctx:

@@ -18,7 +18,7 @@ from gateway.cli import main
 from gateway.cli import service_context
 from gateway.cli.claims import DATE
 from gateway.errors import InvalidInput
-from gateway.services import slips as slip_service
+from gateway.issuing import slips as slip_service
 
 
 @main.group()
@@ -104,7 +104,7 @@ def void(slip_number: str, reason: str, as_json: bool) -> None:
 @handles_errors
 def render(slip_number: str, output: Path) -> None:
     """Write the slip as .pdf (A4 slip), .svg or .png (barcode symbol only)."""
-    from gateway.services import documents
+    from gateway.issuing import documents
 
     suffix = output.suffix.lower()
     with service_context() as ctx:
@@ -132,7 +132,7 @@ def print_batch(
     output: Path, issued_on: datetime.date | None, reprint: int | None, limit: int | None, as_json: bool
 ) -> None:
     """One PDF of the slips to mail and a mailing manifest CSV for the enveloping contractor."""
-    from gateway.services import printing
+    from gateway.issuing import printing
 
     output.mkdir(parents=True, exist_ok=True)
     with service_context() as ctx:
@@ -159,7 +159,7 @@ def print_batch(
 @handles_errors
 def mailed(batch_id: int, mailed_on: datetime.date, as_json: bool) -> None:
     """Record the date a print batch was handed to the post."""
-    from gateway.services import printing
+    from gateway.issuing import printing
 
     with service_context() as ctx:
         result = printing.record_mailing(ctx, batch_id, mailed_on)

@@ -172,7 +172,7 @@ class UsedSignature(SQLModel, table=True):
 
 
 class SettlementFile(SQLModel, table=True):
-    """One ingested file (the original is archived under its SHA-256, see ``gateway.services.archive``).
+    """One ingested file (the original is archived under its SHA-256, see ``gateway.intake.archive``).
 
     ``counts_by_kind`` / ``amounts_by_kind`` are keyed by the data-kind code (``01``, ``02``, ``03``, ``12``,
     ``22``) for payment files and by ``credit`` / ``debit`` / ``cancelled`` for bank files. ``amount`` sums
@@ -226,7 +226,7 @@ class SettlementBatch(SQLModel, table=True):
 class SettlementRecord(SQLModel, table=True):
     """One payment record of an agent (preliminary, confirmed or cancellation), from a file or a post.
 
-    Written in bulk by ``gateway.services.ingest`` (never one ORM object per row) and never updated:
+    Written in bulk by ``gateway.intake.ingest`` (never one ORM object per row) and never updated:
     reconciliation reads it and removes its id from :class:`UnreconciledRecord`. Exactly one of ``file_id``
     and ``batch_id`` is set. Every index costs each inserted record a B-tree insert (a million-record file
     inserts a million keys into each), so there are only those the reads need: identity, payment number,

@@ -1,6 +1,6 @@
 """Administration: users, API clients and collection agents.
 
-Every change goes through a service (``gateway.services.users``, ``clients``, ``agents``) and is audited.
+Every change goes through a service (``gateway.access.users``, ``clients``, ``agents``) and is audited.
 Destructive actions (disable, revoke, rotate, role change, password reset) open a confirmation page first
 (GET) and act on its POST. A generated password or a client secret is shown once, on the result page of
 the POST, with ``Cache-Control: no-store``; it is never stored in clear nor shown again. No page here reads
@@ -22,6 +22,9 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from gateway import catalogue
+from gateway.access import agents as agent_service
+from gateway.access import clients as client_service
+from gateway.access import users as user_service
 from gateway.context import Actor
 from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
@@ -34,9 +37,6 @@ from gateway.pages.base import form_text
 from gateway.pages.base import no_store
 from gateway.pages.base import page
 from gateway.pages.formats import ymd
-from gateway.services import agents as agent_service
-from gateway.services import clients as client_service
-from gateway.services import users as user_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/admin")

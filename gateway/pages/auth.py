@@ -18,13 +18,13 @@ from flask import url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from gateway import catalogue
+from gateway.access import login_throttle
+from gateway.access import sessions
+from gateway.access import users
 from gateway.context import Actor
 from gateway.pages import today as today_panels
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import login_throttle
-from gateway.services import sessions
-from gateway.services import users
 from gateway.web import csrf
 from gateway.web import ctx
 from gateway.web import current_actor

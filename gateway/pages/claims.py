@@ -24,6 +24,9 @@ from gateway import pii
 from gateway.context import Actor
 from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
+from gateway.issuing import claims as claim_service
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
 from gateway.models.claims import CLAIM_STATUSES
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.claims import LEGAL_BASES
@@ -33,8 +36,6 @@ from gateway.pages.base import form_int
 from gateway.pages.base import form_text
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import claims as claim_service
-from gateway.services import slips as slip_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_claims", __name__, url_prefix="/staff/claims")
@@ -127,7 +128,7 @@ def show(actor: Actor, number: str) -> Any:
     """One claim: amounts, debtor (as the role may see it), slips with issue and mailing dates, payments."""
     c = ctx()
     try:
-        doc = claim_service.show_claim(c, number)
+        doc = overview.show_claim(c, number)
     except GatewayError as ex:
         return error_page(ex.status, catalogue.error_text(ex), actor)
     claim = claim_service.get_claim(c, number)
@@ -338,7 +339,7 @@ def import_commit(actor: Actor) -> Any:
 def _claim_or_error(actor: Actor, number: str) -> Any:
     c = ctx()
     try:
-        doc = claim_service.show_claim(c, number, with_debtor=False)
+        doc = overview.show_claim(c, number, with_debtor=False)
     except GatewayError as ex:
         return None, error_page(ex.status, catalogue.error_text(ex), actor)
     return doc, None

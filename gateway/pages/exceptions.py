@@ -20,6 +20,7 @@ from flask import request
 from flask import url_for
 
 from gateway import catalogue
+from gateway.casework import exceptions as exception_service
 from gateway.context import Actor
 from gateway.models.recon import EXCEPTION_KINDS
 from gateway.models.recon import EXCEPTION_STATUSES
@@ -29,7 +30,6 @@ from gateway.pages.base import form_date
 from gateway.pages.base import form_int
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import exceptions as exception_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_exceptions", __name__, url_prefix="/staff/exceptions")

@@ -2,7 +2,7 @@
 
 * ``/staff/payments/new`` — the form; posting it (``/staff/payments``) first shows a confirmation of the slip,
   its claim and the amount (nothing recorded yet), and only the confirmation's button records the payment
-  (``gateway.services.payments.record``, the same service as ``gateway payments record``).
+  (``gateway.casework.payments.record``, the same service as ``gateway payments record``).
 * ``/staff/refunds`` — refunds due (過誤納: exceptions resolved as ``refund_due``) with a form per row that
   records the date the office paid it; finance records, accounting reads.
 """
@@ -20,6 +20,8 @@ from flask import request
 from flask import url_for
 
 from gateway import catalogue
+from gateway.casework import exceptions as exception_service
+from gateway.casework import payments as payment_service
 from gateway.context import Actor
 from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
@@ -31,8 +33,6 @@ from gateway.pages.base import form_int
 from gateway.pages.base import form_text
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import exceptions as exception_service
-from gateway.services import payments as payment_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_payments", __name__, url_prefix="/staff")

@@ -24,13 +24,13 @@ from gateway import catalogue
 from gateway.context import Actor
 from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
+from gateway.issuing import printing
 from gateway.pages import formats
 from gateway.pages.base import action
 from gateway.pages.base import error_page
 from gateway.pages.base import form_date
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import printing
 from gateway.web import ctx
 
 bp = Blueprint("staff_print", __name__, url_prefix="/staff/print-batches")

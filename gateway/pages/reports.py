@@ -28,7 +28,7 @@ from gateway.errors import InvalidInput
 from gateway.pages.base import form_date
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import reports
+from gateway.reporting import reports
 from gateway.web import ctx
 
 bp = Blueprint("staff_reports", __name__)

@@ -24,14 +24,15 @@ from gateway import catalogue
 from gateway import jobs as job_runs
 from gateway.context import Actor
 from gateway.errors import GatewayError
+from gateway.intake import archive
+from gateway.intake import ingest
+from gateway.money import reconcile as reconcile_service
+from gateway.operations import jobdefs
 from gateway.pages.base import error_page
 from gateway.pages.base import keyset_page
 from gateway.pages.base import no_store
 from gateway.pages.base import page
 from gateway.pages.printing import actor_name
-from gateway.services import archive
-from gateway.services import ingest
-from gateway.services import reconcile as reconcile_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_settlements", __name__, url_prefix="/staff")
@@ -249,7 +250,7 @@ def jobs(actor: Actor) -> Any:
     """Each scheduled job with its last run and its last failed run (the error text only for admin)."""
     c = ctx()
     rows = []
-    for name in job_runs.job_names():
+    for name in jobdefs.names():
         last, failed = job_runs.latest_runs(c.session, name)
         rows.append({"name": name, "label": catalogue.label("job", name), "last": last, "failed": failed})
     return render_template(

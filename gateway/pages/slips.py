@@ -19,15 +19,15 @@ from werkzeug.datastructures import MultiDict
 from gateway import catalogue
 from gateway.context import Actor
 from gateway.errors import GatewayError
+from gateway.issuing import claims as claim_service
+from gateway.issuing import documents
+from gateway.issuing import slips as slip_service
 from gateway.pages.base import error_page
 from gateway.pages.base import form_date
 from gateway.pages.base import form_int
 from gateway.pages.base import form_text
 from gateway.pages.base import no_store
 from gateway.pages.base import page
-from gateway.services import claims as claim_service
-from gateway.services import documents
-from gateway.services import slips as slip_service
 from gateway.web import ctx
 
 bp = Blueprint("staff_slips", __name__, url_prefix="/staff")

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from gateway.services import slips as slip_service
-from gateway.services import users
+from gateway.access import users
+from gateway.issuing import slips as slip_service
 from tests.helpers import make_claim
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import browser_login

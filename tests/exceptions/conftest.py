@@ -17,14 +17,14 @@ import sqlalchemy as sa
 
 from adapters import fixed120
 from barcodes import cvs
+from gateway.access import agents as agent_service
 from gateway.context import Actor
 from gateway.context import Context
+from gateway.intake import ingest
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
 from gateway.models import Slip
-from gateway.services import agents as agent_service
-from gateway.services import claims as claim_service
-from gateway.services import ingest
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
+from gateway.money import reconcile
 from tests.conftest import Clock
 from tests.helpers import bank_credit
 from tests.helpers import make_claim
@@ -197,14 +197,14 @@ class World:
 
     def exc(self, exception_id: int) -> dict[str, Any]:
         """The exception as JSON, with its history, as the database holds it now."""
-        from gateway.services import exceptions as svc
+        from gateway.casework import exceptions as svc
 
         fresh(self.ctx)
         return svc.exception_json(self.ctx, svc.get(self.ctx, exception_id), with_history=True)
 
     def claim_doc(self, number: str) -> dict[str, Any]:
         fresh(self.ctx)
-        return claim_service.show_claim(self.ctx, number, with_debtor=False)
+        return overview.show_claim(self.ctx, number, with_debtor=False)
 
     def payments(self, claim_number: str | None = None) -> list[dict[str, Any]]:
         fresh(self.ctx)

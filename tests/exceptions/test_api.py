@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from gateway.casework import exceptions as svc
 from gateway.context import Actor
-from gateway.services import exceptions as svc
 from tests.exceptions.conftest import World
 
 Headers = dict[str, str]

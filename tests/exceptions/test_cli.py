@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from click.testing import Result
 
+from gateway.access import users
 from gateway.cli import main
-from gateway.services import users
 from tests.exceptions.conftest import World
 
 PASSWORD = "correct horse battery"

@@ -24,10 +24,10 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from gateway.casework import exceptions as svc
 from gateway.errors import Conflict
+from gateway.issuing import slips as slip_service
 from gateway.models import Slip
-from gateway.services import exceptions as svc
-from gateway.services import slips as slip_service
 from tests.exceptions.conftest import FINANCE
 from tests.exceptions.conftest import World
 

@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from gateway import audit
+from gateway.casework import exceptions as svc
 from gateway.context import Actor
 from gateway.errors import Conflict
 from gateway.errors import Forbidden
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
-from gateway.services import exceptions as svc
 from tests.exceptions.conftest import APPROVER
 from tests.exceptions.conftest import APPROVER_2
 from tests.exceptions.conftest import FINANCE
@@ -169,7 +169,7 @@ def test_match_target_must_exist_and_be_open(world: World, unknown: int) -> None
         svc.resolve(world.as_(FINANCE), unknown, "matched_to_claim", note="x", claim_number="NOPE")
     with pytest.raises(InvalidInput):
         svc.resolve(world.as_(FINANCE), unknown, "matched_to_claim", note="x")
-    from gateway.services import claims as claim_service
+    from gateway.issuing import claims as claim_service
 
     claim_service.close_claim(world.ctx, "C1", "written_off", day("2026-11-20"), "decided elsewhere")
     with pytest.raises(Conflict):
@@ -513,7 +513,7 @@ def test_a_late_cancellation_that_could_mean_two_payments_cancels_neither(world:
 
 
 def test_agent_withdrawn_is_not_offered_for_money_staff_recorded(world: World) -> None:
-    from gateway.services import ledger
+    from gateway.casework import payments
 
     world.claim("C1")
     slip = world.slip("C1")
@@ -521,7 +521,7 @@ def test_agent_withdrawn_is_not_offered_for_money_staff_recorded(world: World) -
     world.ingest(world.rec("02", slip.barcode))
     world.reconcile()
     world.tick()
-    ledger.record_payment(world.ctx, slip.slip_number, 12_000, day("2026-11-26"), "window", "receipt 17")
+    payments.record_payment(world.ctx, slip.slip_number, 12_000, day("2026-11-26"), "window", "receipt 17")
     duplicate = world.one("duplicate_payment")
     assert "agent_withdrawn" not in world.exc(duplicate)["allowed_resolutions"]
     with pytest.raises(Conflict):

@@ -105,8 +105,8 @@ def test_propose_then_approve_on_the_pages(login: Any, world: World, unknown: in
 def test_the_proposer_sees_no_approve_form_and_errors_are_shown(
     login: Any, world: World, unknown: int
 ) -> None:
+    from gateway.casework import exceptions as svc
     from gateway.context import Actor
-    from gateway.services import exceptions as svc
 
     # The operator "appr-page" proposed on the command line; the same person signs in as approver.
     svc.resolve(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.services import users
+from gateway.access import users
 from tests.exceptions.conftest import World
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from gateway.access import agents as agent_service
 from gateway.context import Context
 from gateway.models import Agent
-from gateway.services import agents as agent_service
 from tests.shared_files import PUBLIC_SAMPLE  # noqa: F401  (used by the ingestion tests)
 
 ADAPTER_DATA = Path(__file__).parents[1] / "data" / "adapters"

@@ -7,13 +7,13 @@ import datetime
 import pytest
 import sqlalchemy as sa
 
+from gateway.access import agents as agent_service
+from gateway.access import clients as client_service
 from gateway.errors import Conflict
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
 from gateway.models import AgentFee
 from gateway.models import ApiClient
-from gateway.services import agents as agent_service
-from gateway.services import clients as client_service
 from tests.ingest.conftest import add_agent
 
 

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from gateway import create_app
+from gateway.access import clients as client_service
 from gateway.config import load_settings
 from gateway.crypto import Keyring
 from gateway.models import IdempotencyKey
 from gateway.models import SettlementRecord
 from gateway.runtime import Runtime
-from gateway.services import clients as client_service
 from tests.conftest import DATA_KEY
 from tests.ingest.conftest import ADAPTER_DATA
 from tests.ingest.conftest import add_agent
@@ -555,8 +555,8 @@ def test_public_mode_serves_the_agent_api_only(ctx, agent, public_client, clock,
 
 
 def test_public_mode_archives_posts_it_cannot_read_back(ctx, agent, public_client, clock):
+    from gateway.intake import archive
     from gateway.models import SettlementBatch
-    from gateway.services import archive
 
     signer = _signer(ctx, public_client, clock)
     doc = batch()
@@ -568,7 +568,7 @@ def test_public_mode_archives_posts_it_cannot_read_back(ctx, agent, public_clien
 
 def test_the_public_process_refuses_bank_files(overrides, clock, agent, counts):
     from gateway.context import Actor
-    from gateway.services import ingest
+    from gateway.intake import ingest
 
     values = {k: v for k, v in overrides.items() if k != "data_key"}
     values.update(mode="public", public_keyring=Keyring.from_data_key(DATA_KEY).export_public())
@@ -582,8 +582,8 @@ def test_the_public_process_refuses_bank_files(overrides, clock, agent, counts):
 
 def test_batch_states_follow_reconciliation(ctx, signer, client, clock):
     """Before a run the records are received; after it, the state of their payment (or unmatched)."""
-    from gateway.services import reconcile
-    from gateway.services import slips as slip_service
+    from gateway.issuing import slips as slip_service
+    from gateway.money import reconcile
     from tests.helpers import make_claim
 
     make_claim(ctx, "S-1", amount=12_000)

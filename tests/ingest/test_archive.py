@@ -12,8 +12,8 @@ import pytest
 from gateway.crypto import DecryptionError
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
-from gateway.services import archive
-from gateway.services import ingest
+from gateway.intake import archive
+from gateway.intake import ingest
 from tests.ingest.conftest import ADAPTER_DATA
 
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.context import Actor
+from gateway.intake import ingest
 from gateway.models import SettlementRecord
-from gateway.services import ingest
 
 BARCODES = (
     ("91912345001232600000123400100026123100100003", 10_000),

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.errors import SettlementFileError
+from gateway.intake import ingest
 from gateway.models import BankRecord
 from gateway.models import SettlementFile
 from gateway.models import SettlementRecord
-from gateway.services import ingest
 from tests.ingest.conftest import ADAPTER_DATA
 from tests.ingest.conftest import INGEST_DATA
 from tests.ingest.conftest import PUBLIC_SAMPLE
@@ -350,7 +350,7 @@ def test_progress_reports_records_stored(ctx, agent, monkeypatch, tmp_path):
 
 
 def test_archive_holds_the_original_before_parsing_even_when_rejected(ctx, agent):
-    from gateway.services import archive
+    from gateway.intake import archive
 
     path = ADAPTER_DATA / "fixed120" / "trailer-sum-off.txt"
     result = ingest.ingest_file(ctx, path)

@@ -1,5 +1,5 @@
 """Fixtures for the scheduler, inbox and fetch tests: the fetched_files table, a stand-in for the ingest
-service (the contract of ``gateway.services.ingest.ingest_file``), and a local HTTPS server."""
+service (the contract of ``gateway.intake.ingest.ingest_file``), and a local HTTPS server."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from gateway import jobs
 from gateway.db import get_engine
 from gateway.models.fetch import FetchedFile
+from gateway.operations import jobdefs  # the office's jobs, registered on import
 from tests.jobs.https_server import CertFiles
 from tests.jobs.https_server import Server
 from tests.jobs.https_server import make_ca
@@ -33,8 +34,8 @@ def fetched_files_table(db_url: str) -> None:
 
 @pytest.fixture(autouse=True)
 def job_registry() -> Iterator[None]:
-    """Jobs registered by a test disappear after it."""
-    jobs._load_job_modules()
+    """Jobs registered by a test disappear after it (the office's own, from :mod:`jobdefs`, stay)."""
+    assert jobdefs.names()
     before = dict(jobs.JOBS)
     yield
     jobs.JOBS.clear()
@@ -92,13 +93,13 @@ class FakeIngest:
 
 @pytest.fixture
 def fake_ingest(monkeypatch: pytest.MonkeyPatch) -> FakeIngest:
-    """Replace ``gateway.services.ingest.ingest_file`` (a stub module while the real one does not exist)."""
+    """Replace ``gateway.intake.ingest.ingest_file`` (a stub module while the real one does not exist)."""
     fake = FakeIngest()
     try:
-        module = importlib.import_module("gateway.services.ingest")
+        module = importlib.import_module("gateway.intake.ingest")
     except ModuleNotFoundError:
-        module = types.ModuleType("gateway.services.ingest")
-        monkeypatch.setitem(sys.modules, "gateway.services.ingest", module)
+        module = types.ModuleType("gateway.intake.ingest")
+        monkeypatch.setitem(sys.modules, "gateway.intake.ingest", module)
         import gateway.services
 
         monkeypatch.setattr(gateway.services, "ingest", module, raising=False)

@@ -18,9 +18,9 @@ from gateway.cli import main
 from gateway.config import Settings
 from gateway.context import Context
 from gateway.errors import ConfigError
+from gateway.intake import fetch
 from gateway.models import SettlementFile
 from gateway.runtime import Runtime
-from gateway.services import fetch
 from tests.jobs.conftest import FakeIngest
 from tests.jobs.conftest import run_rows
 from tests.jobs.https_server import CertFiles

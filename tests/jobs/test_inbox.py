@@ -12,8 +12,8 @@ import pytest
 
 from gateway import jobs
 from gateway.context import Context
+from gateway.intake import inbox
 from gateway.runtime import Runtime
-from gateway.services import inbox
 from tests.conftest import JST
 from tests.jobs.conftest import FakeIngest
 from tests.jobs.conftest import run_rows

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from gateway import jobs
+from gateway.access import agents as agent_service
 from gateway.cli import main
 from gateway.config import Settings
 from gateway.context import Context
+from gateway.intake import fetch
+from gateway.intake import inbox
 from gateway.runtime import Runtime
-from gateway.services import agents as agent_service
-from gateway.services import fetch
-from gateway.services import inbox
 from tests.jobs.conftest import run_rows
 from tests.jobs.https_server import CertFiles
 from tests.jobs.https_server import Reply

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import users
 
 PASSWORD = "correct horse battery"
 #: internal codes and English a clerk must never read (issue 8), and ISO dates

@@ -10,12 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from gateway.access import agents as agent_service
+from gateway.access import clients as client_service
+from gateway.access import users
 from gateway.context import Context
 from gateway.models import ApiClient
 from gateway.models import AuditEvent
-from gateway.services import agents as agent_service
-from gateway.services import clients as client_service
-from gateway.services import users
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf
 from tests.pages.pagetools import log_in

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from gateway.access import users
 from gateway.context import Actor
 from gateway.context import Context
+from gateway.issuing import slips as slip_service
 from gateway.models import AuditEvent
 from gateway.models.base import table_of
-from gateway.services import slips as slip_service
-from gateway.services import users
 from tests.helpers import make_claim
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 
 from gateway import pii
 from gateway.crypto import Keyring
+from gateway.issuing import claims as claim_service
+from gateway.issuing import slips as slip_service
 from gateway.models import AuditEvent
-from gateway.services import claims as claim_service
-from gateway.services import slips as slip_service
 from tests.helpers import make_claim
 from tests.pages.pagetools import csrf
 

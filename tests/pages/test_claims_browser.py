@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.services import users
+from gateway.access import users
 from tests.helpers import make_claim
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import browser_login

@@ -30,9 +30,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway import permissions
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import demo
-from gateway.services import users
+from gateway.operations import demo
 from reconciliation.rules import KINDS
 
 MAX_PAGES = 400

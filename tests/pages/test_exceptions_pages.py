@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from gateway.casework import exceptions as svc
 from gateway.context import Actor
-from gateway.services import exceptions as svc
 from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import World
 from tests.pages.pagetools import assert_clerk_text

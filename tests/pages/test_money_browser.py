@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from gateway.services import exceptions as exception_service
-from gateway.services import users
+from gateway.access import users
+from gateway.casework import exceptions as exception_service
 from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import FINANCE
 from tests.exceptions.conftest import World

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from gateway.casework import exceptions as exception_service
 from gateway.context import Context
+from gateway.issuing import slips as slip_service
 from gateway.models import Slip
-from gateway.services import exceptions as exception_service
-from gateway.services import slips as slip_service
 from tests.exceptions import conftest as exceptions_world
 from tests.exceptions.conftest import FINANCE
 from tests.exceptions.conftest import World

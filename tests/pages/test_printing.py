@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from gateway.context import Context
+from gateway.issuing import slips as slip_service
 from gateway.models import AuditEvent
 from gateway.models import PrintBatch
-from gateway.services import slips as slip_service
 from tests.conftest import Clock
 from tests.helpers import make_claim
 from tests.pages.pagetools import csrf
@@ -211,7 +211,7 @@ def test_expiry_days_are_configurable(overrides: dict[str, Any]) -> None:
 def test_a_batch_printed_elsewhere_says_to_reprint(
     login: Any, slips: None, ctx: Context, tmp_path: Path
 ) -> None:
-    from gateway.services import printing
+    from gateway.issuing import printing
 
     printing.print_batch(ctx, tmp_path / "cli-out")  # `gateway slips print-batch -o DIR`
     finance = login("finance")

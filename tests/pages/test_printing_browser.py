@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import slips as slip_service
-from gateway.services import users
+from gateway.issuing import slips as slip_service
 from tests.conftest import Clock
 from tests.helpers import make_claim
 from tests.pages.pagetools import PASSWORD

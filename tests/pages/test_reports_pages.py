@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from gateway.services import reports
+from gateway.reporting import reports
 from tests.pages.pagetools import assert_clerk_text
 from tests.pages.pagetools import csrf
 from tests.pages.pagetools import sign_in

@@ -36,10 +36,10 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from gateway import permissions
+from gateway.access import clients as client_service
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import clients as client_service
-from gateway.services import demo
-from gateway.services import users
+from gateway.operations import demo
 from tests.conftest import Clock
 
 PASSWORD = "matrix password 2026"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from gateway.access import users
 from gateway.context import Context
 from gateway.jobs import RUNS
-from gateway.services import users
 from tests.ingest.conftest import add_agent
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import browser_login

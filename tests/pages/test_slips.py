@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gateway.issuing import slips as slip_service
 from gateway.models import PrintBatch
 from gateway.models import PrintBatchItem
-from gateway.services import slips as slip_service
 from tests.helpers import make_claim
 from tests.pages.pagetools import csrf
 from tests.pages.test_claims import text

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from gateway.access import users
 from gateway.context import Context
+from gateway.issuing import slips as slip_service
 from gateway.models import JobRun
 from gateway.models import PrintBatch
 from gateway.models import ReconException
 from gateway.permissions import ROLES
-from gateway.services import slips as slip_service
-from gateway.services import users
 from tests.helpers import make_claim
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import sign_in

@@ -11,7 +11,7 @@ from gateway.config import ConfigError
 from gateway.config import load_settings
 from gateway.context import Context
 from gateway.errors import InvalidInput
-from gateway.services import documents
+from gateway.issuing import documents
 
 
 @pytest.mark.parametrize(

@@ -28,12 +28,13 @@ from adapters import fixed120
 from adapters import zengin_statement
 from adapters import zengin_transfer
 from barcodes import cvs
-from gateway.services import agents as agent_service
-from gateway.services import claims as claim_service
-from gateway.services import ingest
-from gateway.services import ledger
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
+from gateway.access import agents as agent_service
+from gateway.casework import payments
+from gateway.intake import ingest
+from gateway.issuing import claims as claim_service
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
+from gateway.money import reconcile
 from tests.helpers import bank_credit
 from tests.helpers import claim_input
 from tests.helpers import write_bank_file
@@ -230,7 +231,7 @@ class Runner:
         claim_service.adjust_claim(self.ctx, step["claim"], step["amount"], step.get("reason", "test"))
 
     def do_record_payment(self, step: dict[str, Any]) -> None:
-        ledger.record_payment(
+        payments.record_payment(
             self.ctx,
             self.slip(step["slip"]).slip_number,
             step["amount"],
@@ -252,7 +253,7 @@ class Runner:
             slip_ref[sid] = f"{number}/{inst}-{reissue}"
         claims = {}
         for (number,) in q(sa.text("SELECT number FROM claims ORDER BY number")):
-            doc = claim_service.show_claim(self.ctx, number, with_debtor=False)
+            doc = overview.show_claim(self.ctx, number, with_debtor=False)
             claims[number] = {
                 k: doc[k]
                 for k in ("status", "amount", "paid_amount", "pending_amount", "balance", "refund_due_amount")

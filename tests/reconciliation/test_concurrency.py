@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from gateway.services import ingest
-from gateway.services import reconcile
+from gateway.intake import ingest
+from gateway.money import reconcile
 from reconciliation import matching
 from tests.conftest import OPERATOR
 from tests.ingest.conftest import INGEST_DATA

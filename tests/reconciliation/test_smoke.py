@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from gateway.services import claims as claim_service
-from gateway.services import ingest
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
+from gateway.intake import ingest
+from gateway.issuing import overview
+from gateway.issuing import slips as slip_service
+from gateway.money import reconcile
 from tests.helpers import add_fixed120_agent
 from tests.helpers import fixed120_record
 from tests.helpers import make_claim
@@ -33,9 +33,9 @@ def test_preliminary_then_confirmed(ctx, tmp_path):
     assert ingest.ingest_file(ctx, write(tmp_path / "d1.txt", [preliminary])).status == "accepted"
     assert reconcile.run(ctx, datetime.date(2026, 12, 3)).matched == 1
     assert reconcile.run(ctx, datetime.date(2026, 12, 3)).matched == 0
-    assert claim_service.show_claim(ctx, "T-0001")["pending_amount"] == 12_000
+    assert overview.show_claim(ctx, "T-0001")["pending_amount"] == 12_000
     confirmed = fixed120_record("02", slip.barcode, paid, transfer=datetime.date(2026, 12, 10))
     ingest.ingest_file(ctx, write(tmp_path / "d2.txt", [confirmed]))
     assert reconcile.run(ctx, datetime.date(2026, 12, 8)).confirmed == 1
-    doc = claim_service.show_claim(ctx, "T-0001")
+    doc = overview.show_claim(ctx, "T-0001")
     assert (doc["status"], doc["paid_amount"], doc["slips"][0]["status"]) == ("paid", 12_000, "paid")

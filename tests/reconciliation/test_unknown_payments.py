@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from gateway.casework import exceptions as svc
 from gateway.context import Actor
 from gateway.context import Context
-from gateway.services import exceptions as svc
 from tests.conftest import Clock
 from tests.exceptions.conftest import APPROVER
 from tests.exceptions.conftest import FINANCE

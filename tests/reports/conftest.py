@@ -41,14 +41,14 @@ import pytest
 from adapters import fixed120
 from barcodes.cvs import compose
 from barcodes.cvs import compose_payment_number
+from gateway.access import agents as agent_service
 from gateway.context import Context
+from gateway.intake import ingest
+from gateway.issuing import claims as claim_service
+from gateway.issuing import printing
+from gateway.issuing import slips as slip_service
 from gateway.models import Slip
-from gateway.services import agents as agent_service
-from gateway.services import claims as claim_service
-from gateway.services import ingest
-from gateway.services import printing
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
+from gateway.money import reconcile
 from tests.conftest import Clock
 from tests.helpers import bank_credit
 from tests.helpers import make_claim

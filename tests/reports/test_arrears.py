@@ -10,9 +10,9 @@ import io
 import sqlalchemy as sa
 
 from gateway.context import Actor
-from gateway.services import claims as claim_service
-from gateway.services import reports
-from gateway.services import slips as slip_service
+from gateway.issuing import claims as claim_service
+from gateway.issuing import slips as slip_service
+from gateway.reporting import reports
 from tests.reports.conftest import Week
 
 AS_OF = datetime.date(2026, 12, 16)

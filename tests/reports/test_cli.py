@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.services import reports
+from gateway.reporting import reports
 from tests.reports.conftest import DAY1
 from tests.reports.conftest import Week
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from adapters import dsk_csv
 from barcodes.cvs import compose
-from gateway.services import reports
-from gateway.services import slips as slip_service
+from gateway.issuing import slips as slip_service
+from gateway.reporting import reports
 from tests.helpers import make_claim
 from tests.reports.conftest import DAY1
 from tests.reports.conftest import DAY2
@@ -304,7 +304,7 @@ def test_html_page_has_the_tables_and_a_30_day_chart(week: Week) -> None:
 
 
 def test_chart_scale() -> None:
-    from gateway.services.report_chart import nice_scale
+    from gateway.reporting.report_chart import nice_scale
 
     assert nice_scale(0) == (1, 1)
     assert nice_scale(63_000, 1000) == (80_000, 20_000)

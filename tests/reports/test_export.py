@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gateway.services import ledger
-from gateway.services import reports
+from gateway.money import ledger
+from gateway.reporting import reports
 from tests.reports.conftest import DAY2
 from tests.reports.conftest import Week
 

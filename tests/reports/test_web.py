@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gateway.services import reports
+from gateway.reporting import reports
 from tests.reports.conftest import DAY1
 from tests.reports.conftest import Week
 

@@ -71,7 +71,7 @@ def chunked(app: Any, path: str, body: bytes, headers: dict[str, str]) -> tuple[
 
 def signed_chunked(app: Any, agent_client: Signer, clock: Any, body: bytes) -> tuple[int, dict[str, Any]]:
     """``body`` posted chunked to the settlements API, signed by ``agent_client`` a second later."""
-    from gateway.services import clients as client_service
+    from gateway.access import clients as client_service
 
     clock.advance(seconds=1)
     headers = client_service.signed_headers(

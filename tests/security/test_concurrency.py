@@ -1,7 +1,7 @@
 """Concurrency: two ingests of one file and two reconciliation runs at the same time, in threads (one process,
 two connections) and in two processes, on SQLite and (CI's PostgreSQL pass) on PostgreSQL.
 
-The contract (docs/settlements.md, gateway.services.ingest): a file is stored once — of two deliveries of
+The contract (docs/settlements.md, gateway.intake.ingest): a file is stored once — of two deliveries of
 the same bytes one is ``accepted``, the other ``duplicate_file``; reconciliation places each record once
 however many runs overlap (the rerun reports zeros). Threads of one ingest at a time are in
 tests/ingest/test_bulk.py; a run overlapping an ingest on PostgreSQL in tests/reconciliation/.
@@ -13,8 +13,8 @@ import subprocess
 import threading
 from typing import Any
 
-from gateway.services import ingest
-from gateway.services import reconcile
+from gateway.intake import ingest
+from gateway.money import reconcile
 from tests.conftest import OPERATOR
 from tests.security.workload import CONFIRMED
 from tests.security.workload import RECONCILED

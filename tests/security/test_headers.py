@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import permissions
-from gateway.services import slips as slip_service
+from gateway.issuing import slips as slip_service
 from tests.helpers import make_claim
 from tests.pages.pagetools import sign_in
 

@@ -272,8 +272,8 @@ def test_every_integer_route_is_bounded_to_64_bits(app):
 )
 def test_agent_codes_are_ascii_digits(ctx, field, value):
     """(Surrounding white space is trimmed from staff input, so a trailing newline is no threat here.)"""
+    from gateway.access import agents
     from gateway.errors import InvalidInput
-    from gateway.services import agents
 
     fields: dict[str, Any] = {"code": "54321", "name": "見本収納代行", "channels": ("0010",)}
     fields[field] = (value,) if field == "channels" else value
@@ -285,7 +285,7 @@ def test_agent_codes_are_ascii_digits(ctx, field, value):
 @pytest.mark.parametrize("sha", ["a" * 64 + "\n", "Ａ" * 64, "a" * 63])
 def test_an_archive_name_is_a_sha256_matched_whole(ctx, sha):
     from gateway.errors import InvalidInput
-    from gateway.services import archive
+    from gateway.intake import archive
 
     with pytest.raises(InvalidInput):
         archive.archive_path(ctx, sha)

@@ -72,7 +72,7 @@ def test_an_expired_key_with_another_body_is_still_422(ctx, agent_client, clock)
 
 def test_only_one_retry_takes_an_expired_key_over(ctx, agent_client, clock, rows, monkeypatch):
     """While the retry that took the key over runs, a second retry with the same key is 409."""
-    from gateway.services import posts
+    from gateway.intake import posts
 
     body = json.dumps(batch("b-crash")).encode()
     dead_worker_left(ctx, agent_client, body, clock())

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from gateway.access import users
 from gateway.context import Context
 from gateway.pages.auth import _safe_next
-from gateway.services import users
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from gateway import audit
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import users
 from tests.conftest import Clock
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf

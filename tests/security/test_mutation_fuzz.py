@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from adapters.errors import AmbiguousFileFormat
 from adapters.errors import SettlementFileError
 from adapters.errors import UnknownFileFormat
-from gateway.services import ingest
+from gateway.intake import ingest
 from tests.ingest.conftest import ADAPTER_DATA
 from tests.ingest.conftest import SETTLEMENT_TABLES
 from tests.ingest.conftest import add_agent

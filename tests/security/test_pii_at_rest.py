@@ -26,11 +26,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.services import claims as claim_service
-from gateway.services import inbox
-from gateway.services import printing
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
+from gateway.intake import inbox
+from gateway.issuing import claims as claim_service
+from gateway.issuing import printing
+from gateway.issuing import slips as slip_service
+from gateway.money import reconcile
 from tests.helpers import fixed120_record
 from tests.helpers import write_fixed120
 from tests.ingest.conftest import add_agent
@@ -126,7 +126,7 @@ def _day(ctx, app, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     shown = finance.get("/staff/claims/R08-70001").get_data(as_text=True)
     assert "漢字太郎" in shown  # finance sees the name: the search is about what is kept, not what is shown
     # the API
-    from gateway.services import users
+    from gateway.access import users
 
     users.create_user(ctx, "pii-api", "finance")
     headers = {"Authorization": f"Bearer {users.issue_token(ctx, 'pii-api')}"}

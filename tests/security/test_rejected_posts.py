@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from gateway.config import load_settings
+from gateway.intake import archive
 from gateway.models import AuditEvent
-from gateway.services import archive
 from tests.ingest.conftest import agent  # noqa: F401  (fixture)
 from tests.ingest.conftest import counts  # noqa: F401  (fixture)
 from tests.ingest.test_api import batch

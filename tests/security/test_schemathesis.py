@@ -31,9 +31,9 @@ from werkzeug.routing import Map
 from werkzeug.test import EnvironBuilder
 
 from gateway import permissions
-from gateway.services import clients as client_service
-from gateway.services import slips as slip_service
-from gateway.services import users
+from gateway.access import clients as client_service
+from gateway.access import users
+from gateway.issuing import slips as slip_service
 from tests.helpers import make_claim
 from tests.ingest.conftest import add_agent
 

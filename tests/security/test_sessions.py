@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from gateway.access import users
 from gateway.context import Context
-from gateway.services import users
 from tests.conftest import Clock
 from tests.pages.pagetools import PASSWORD
 from tests.pages.pagetools import csrf

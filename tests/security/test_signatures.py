@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.services import clients as client_service
+from gateway.access import clients as client_service
 from tests.ingest.conftest import agent  # noqa: F401  (fixture)
 from tests.ingest.conftest import counts  # noqa: F401  (fixture)
 from tests.ingest.test_api import batch

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway.context import Context
-from gateway.services import slips as slip_service
+from gateway.issuing import slips as slip_service
 from tests.helpers import add_fixed120_agent
 from tests.helpers import fixed120_record
 from tests.helpers import make_claim
@@ -73,7 +73,7 @@ def gateway_cli(
     env.update(cli_env)
     if crash_at:
         env["GATEWAY_CRASH_AT"] = crash_at
-    prelude = f"import gateway.services.ingest as i; i.CHUNK_ROWS = {chunk_rows}; " if chunk_rows else ""
+    prelude = f"import gateway.intake.ingest as i; i.CHUNK_ROWS = {chunk_rows}; " if chunk_rows else ""
     root = str(Path(__file__).parents[2])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run(

@@ -1,7 +1,7 @@
 """Collection agents (収納代行会社): registration, fees, lookup.
 
 Only contracted agents post or deliver: a file or post for an agent that is not registered here (or not
-enabled, or not configured for that file format) is refused by ``gateway.services.ingest``.
+enabled, or not configured for that file format) is refused by ``gateway.intake.ingest``.
 """
 
 from __future__ import annotations

@@ -13,9 +13,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from gateway import jobs
 from gateway.context import Context
 from gateway.jobs import JobError
 from gateway.jobs import register
+from gateway.runtime import Runtime
 
 # -- settlement intake (issue 3)
 
@@ -23,7 +27,7 @@ from gateway.jobs import register
 @register("inbox", "schedule_inbox", max_runtime=datetime.timedelta(hours=1))
 def inbox_job(ctx: Context) -> dict[str, Any]:
     """Ingest the complete files in GATEWAY_INBOX_DIR and file them into processed/ or rejected/."""
-    from gateway.services import inbox
+    from gateway.intake import inbox
 
     counts: dict[str, Any] = inbox.scan(ctx)
     if counts["failed"]:
@@ -36,7 +40,7 @@ def inbox_job(ctx: Context) -> dict[str, Any]:
 @register("fetch", "schedule_fetch", max_runtime=datetime.timedelta(hours=1))
 def fetch_job(ctx: Context) -> dict[str, Any]:
     """Pull new files from the sources in GATEWAY_FETCH_SOURCES (nothing to do when it is not set)."""
-    from gateway.services import fetch
+    from gateway.intake import fetch
 
     result = fetch.fetch_all(ctx)
     counts: dict[str, Any] = fetch.summarize(result)
@@ -53,7 +57,7 @@ def fetch_job(ctx: Context) -> dict[str, Any]:
 @register("reconcile", "schedule_reconcile", max_runtime=datetime.timedelta(hours=2))
 def reconcile_job(ctx: Context) -> dict[str, Any]:
     """Reconcile everything ingested since the last run (as of today in Japan)."""
-    from gateway.services import reconcile
+    from gateway.money import reconcile
 
     return reconcile.run(ctx).as_json()
 
@@ -61,7 +65,7 @@ def reconcile_job(ctx: Context) -> dict[str, Any]:
 @register("ageing", "schedule_ageing")
 def ageing_job(ctx: Context) -> dict[str, Any]:
     """Every morning: preliminaries unconfirmed too long, remittances whose credit is overdue."""
-    from gateway.services import reconcile
+    from gateway.money import reconcile
 
     return reconcile.age(ctx).as_json()
 
@@ -69,7 +73,17 @@ def ageing_job(ctx: Context) -> dict[str, Any]:
 @register("daily_report", "schedule_daily_report", max_runtime=datetime.timedelta(hours=1))
 def daily_report_job(ctx: Context) -> dict[str, Any]:
     """Write yesterday's daily report files (json, csv, html) into <instance_dir>/reports/daily/."""
-    from gateway.services import reports
+    from gateway.reporting import reports
 
     result: dict[str, Any] = reports.daily_report_job(ctx)
     return result
+
+
+def start(runtime: Runtime) -> BackgroundScheduler:
+    """A started scheduler with the jobs defined above, each on its configured schedule."""
+    return jobs.start(runtime)
+
+
+def names() -> list[str]:
+    """The jobs defined above, in the order they are declared."""
+    return jobs.job_names()

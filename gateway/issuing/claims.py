@@ -32,12 +32,14 @@ from gateway.errors import NotFound
 from gateway.models import AuditEvent
 from gateway.models import Claim
 from gateway.models import ClaimAdjustment
+from gateway.models import Debtor
 from gateway.models import Slip
 from gateway.models.base import table_of
 from gateway.models.base import utcnow
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.claims import LEGAL_BASES
-from gateway.services import balances
+from gateway.money import balances
+from gateway.money import reconcile
 
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
 _POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
@@ -714,8 +716,6 @@ def _existing_claims(ctx: Context, numbers: list[str]) -> dict[str, Claim]:
 
 def _debtor_ids(ctx: Context, refs: list[str]) -> dict[str, int]:
     """Debtor id per reference, for the references that exist (looked up by blind index)."""
-    from gateway.models import Debtor
-
     index = {pii.ref_index(ctx, ref): ref for ref in set(refs)}
     out: dict[str, int] = {}
     keys = list(index)
@@ -793,9 +793,7 @@ def adjust_claim(
     claim.amount = amount
     claim.updated_at = utcnow()
     ctx.session.add(claim)
-    from gateway.services import ledger
-
-    ledger.refresh_claim_status(ctx, [claim.id])  # type: ignore[list-item]
+    reconcile.refresh_claim_statuses(ctx, [claim.id])  # type: ignore[list-item]
     return claim
 
 
@@ -866,41 +864,6 @@ def claim_summary(claim: Claim, bal: balances.Balance) -> dict[str, Any]:
     }
 
 
-def show_claim(ctx: Context, number: str, *, with_debtor: bool = True) -> dict[str, Any]:
-    """The claim with its slips, payments, adjustments and balance; the debtor as the actor may see it."""
-    from gateway.services import ledger
-    from gateway.services import slips as slip_service
-
-    claim = get_claim(ctx, number)
-    doc = claim_summary(claim, balances.balance(ctx, claim))
-    rows = ctx.session.exec(select(Slip).where(Slip.claim_id == claim.id).order_by(Slip.id)).all()  # type: ignore[arg-type]
-    doc["slips"] = [slip_service.slip_json(s, claim.number) for s in rows]
-    doc["payments"] = ledger.payments_json(ctx, claim)
-    doc["adjustments"] = [
-        {
-            "old_amount": a.old_amount,
-            "new_amount": a.new_amount,
-            "reason": a.reason,
-            "decided_on": a.decided_on.isoformat() if a.decided_on else None,
-            "at": a.created_at.isoformat(),
-            "by": a.actor,
-        }
-        for a in ctx.session.exec(
-            select(ClaimAdjustment).where(ClaimAdjustment.claim_id == claim.id).order_by(ClaimAdjustment.id)  # type: ignore[arg-type]
-        )
-    ]
-    if with_debtor:
-        view = pii.read_debtors(ctx, [claim.debtor_id], purpose="claim.show")[claim.debtor_id]
-        doc["debtor"] = {
-            "ref": view.ref,
-            "name": view.name,
-            "kana": view.kana,
-            "postal_code": view.postal_code,
-            "address": view.address,
-        }
-    return doc
-
-
 def list_claims(
     ctx: Context, *, status: str | None = None, limit: int = 100, after: str | None = None
 ) -> list[tuple[Claim, balances.Balance]]:
@@ -951,8 +914,6 @@ _CODE_LIKE = re.compile(r"^[0-9A-Za-z-]*[0-9][0-9A-Za-z-]*$")
 
 
 def _search_conditions(ctx: Context, query: ClaimQuery) -> tuple[list[Any], bool]:
-    from gateway.models import Debtor
-
     conditions: list[Any] = []
     name_searched = False
     term = unicodedata.normalize("NFKC", query.q or "").strip()

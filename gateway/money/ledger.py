@@ -1,4 +1,4 @@
-"""Payments on claims: sums, claim statuses, accounting entries, and money received outside agent data.
+"""Payments on claims: which payment numbers are covered, payments as the API shows them, accounting entries.
 
 Claim balances: ``paid_amount`` is confirmed money, ``pending_amount`` preliminary (store) money,
 ``refund_due_amount`` what was paid beyond the claim's amount and not yet refunded.
@@ -6,7 +6,6 @@ Claim balances: ``paid_amount`` is confirmed money, ``pending_amount`` prelimina
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,17 +14,11 @@ from sqlmodel import select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from gateway.context import Context
-from gateway.context import mutation
-from gateway.errors import Conflict
-from gateway.errors import InvalidInput
 from gateway.models import Claim
 from gateway.models import Slip
 from gateway.models.base import JST
-from gateway.models.claims import CLOSED_STATUSES
-from gateway.models.recon import MANUAL_CHANNELS
 from gateway.models.recon import AccountingEntry
 from gateway.models.recon import Payment
-from reconciliation import rules
 
 
 def covered_payment_numbers(ctx: Context, payment_numbers: list[str]) -> set[str]:
@@ -72,14 +65,6 @@ def payments_json(ctx: Context, claim: Claim) -> list[dict[str, Any]]:
         .order_by(col(Payment.id))
     ).all()
     return [payment_json(p, f"{n}-{r}" if n else None) for p, n, r in rows]
-
-
-def refresh_claim_status(ctx: Context, claim_ids: list[int]) -> None:
-    """Set ``open``/``paid``/``overpaid`` from the confirmed money net of refunds; closed claims keep their
-    decision. The same rule a reconciliation run applies (one SQL statement serves both)."""
-    from gateway.services import reconcile
-
-    reconcile.refresh_claim_statuses(ctx, claim_ids)
 
 
 def add_entries(
@@ -131,68 +116,3 @@ def reverse_entries(ctx: Context, payment_id: int, reason: str) -> None:
                 reason=reason[:64],
             )
         )
-
-
-@mutation("payment.record")
-def record_payment(
-    ctx: Context, slip_number: str, amount: int, paid_on: datetime.date, channel: str, reason: str
-) -> Payment:
-    """Money that reached the office outside agent data (counter, bank counter, direct transfer, Art. 78-2
-    deduction): a confirmed payment received on ``paid_on``, so claims show no false arrears and no new slip
-    is issued for it. Reconciliation then checks it like any other payment."""
-    from gateway.services import slips as slip_service
-
-    if channel not in MANUAL_CHANNELS:
-        raise InvalidInput(f"channel must be one of {', '.join(MANUAL_CHANNELS)}", field="channel")
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        raise InvalidInput("amount must be a whole number of yen, at least 1", field="amount")
-    if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", field="reason")
-    if paid_on > ctx.today():
-        raise InvalidInput(f"paid-on {paid_on} is in the future", field="paid_on")
-    slip, claim = slip_service.slip_with_claim(ctx, slip_number)
-    if slip.status == "void" and claim.status in CLOSED_STATUSES:
-        raise Conflict(f"claim {claim.number} is {claim.status}", field="slip")
-    from gateway.services import reconcile
-
-    revenue = rules.revenue_year(paid_on, claim.fiscal_year)
-    now = reconcile.fresh_instant(ctx)
-    paid_at = datetime.datetime.combine(paid_on, datetime.time(12, 0), tzinfo=JST)
-    payment = Payment(
-        claim_id=claim.id or 0,
-        slip_id=slip.id,
-        payment_number=slip.payment_number,
-        reissue_count=slip.reissue_count,
-        amount=amount,
-        state="confirmed",
-        source="manual",
-        channel_code=channel,
-        paid_at=paid_at,
-        paid_date=paid_on,
-        late=rules.is_late(paid_on, slip.due_date, slip.barcode_expiry),
-        received_at=now,
-        received_date=ctx.today(),
-        confirmed_at=now,
-        receipt_date=paid_on,
-        fiscal_year=revenue.fiscal_year,
-        arrears=revenue.arrears,
-        reason=reason.strip(),
-        recorded_by=ctx.actor.label,
-        created_at=now,
-        updated_at=now,
-    )
-    ctx.session.add(payment)
-    ctx.session.flush()
-    add_entries(ctx, payment_ids=[payment.id or 0])
-    reconcile.after_payments(ctx, now)
-    ctx.record(
-        "payment.record",
-        "payment",
-        payment.id,
-        slip=slip_number,
-        amount=amount,
-        channel=channel,
-        paid_on=paid_on.isoformat(),
-        reason=reason.strip(),
-    )
-    return payment

@@ -13,16 +13,13 @@ import datetime
 import functools
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING
 from typing import NamedTuple
 
 import jinja2
 
 from gateway import business_calendar as cal
-
-if TYPE_CHECKING:
-    from gateway.services.reports import DayFigures
 
 WIDTH = 960
 LEFT = 84
@@ -50,6 +47,16 @@ SERIES = (
 )
 EXCEPTIONS = Series("exceptions", "例外発生", "#CC79A7")
 WEEKDAYS = "月火水木金土日"
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One day of the chart: records received per kind, and exceptions opened."""
+
+    day: datetime.date
+    counts: dict[str, int]
+    amounts: dict[str, int]
+    exceptions_opened: int
 
 
 @functools.cache

@@ -11,6 +11,8 @@ from sqlmodel import select
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from gateway.access import login_throttle
+from gateway.access import sessions
 from gateway.context import Actor
 from gateway.context import Context
 from gateway.context import mutation
@@ -21,8 +23,6 @@ from gateway.models import ApiToken
 from gateway.models import User
 from gateway.models.base import utcnow
 from gateway.models.core import ROLES
-from gateway.services import login_throttle
-from gateway.services import sessions
 
 TOKEN_PREFIX = "kgw_"
 MIN_PASSWORD = 12

@@ -31,6 +31,8 @@ from gateway.errors import Conflict
 from gateway.errors import Forbidden
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.intake import archive
+from gateway.intake import ingest
 from gateway.models import Agent
 from gateway.models import ApiClient
 from gateway.models import SettlementBatch
@@ -40,8 +42,7 @@ from gateway.models.base import JST
 from gateway.models.base import UTC
 from gateway.models.base import japan_date
 from gateway.models.base import table_of
-from gateway.services import archive
-from gateway.services import ingest
+from gateway.models.recon import Payment
 
 MAX_POST_RECORDS = agent_post.MAX_POST_RECORDS
 """Records per agent post; larger deliveries come as files."""
@@ -471,8 +472,6 @@ def show_batch(ctx: Context, actor: Actor, batch_ref: str, key_id: str | None = 
 
 def _record_states(ctx: Context, rows: Sequence[SettlementRecord]) -> dict[int, str]:
     """Record id → the state of the payment that record created, confirmed, corrected or cancelled."""
-    from gateway.models.recon import Payment
-
     ids = [r.id for r in rows if r.id is not None]
     if not ids:
         return {}

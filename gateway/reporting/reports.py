@@ -47,6 +47,7 @@ from gateway.errors import InvalidInput
 from gateway.models import AccountingEntry
 from gateway.models import Agent
 from gateway.models import AgentFee
+from gateway.models import AuditEvent
 from gateway.models import BankRecord
 from gateway.models import Claim
 from gateway.models import ClaimStatusLog
@@ -63,7 +64,8 @@ from gateway.models.base import japan_date
 from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.settlement import select_fee
-from gateway.services import report_chart
+from gateway.reporting import report_chart
+from gateway.reporting.report_chart import DayFigures
 from reconciliation import rules
 
 REPORT_ROLES = ("finance", "accounting", "auditor")
@@ -560,16 +562,6 @@ def _bank_credits(
 
 
 # -- history (the chart)
-
-
-@dataclass(frozen=True)
-class DayFigures:
-    """One day of the chart: records received per kind, and exceptions opened."""
-
-    day: datetime.date
-    counts: dict[str, int]
-    amounts: dict[str, int]
-    exceptions_opened: int
 
 
 def latest_day_with_data(ctx: Context, on_or_before: datetime.date | None = None) -> datetime.date:
@@ -1151,8 +1143,6 @@ def export_file_name(receipt_date: datetime.date) -> str:
 def export_history(ctx: Context, before_id: int | None = None, limit: int = 20) -> dict[str, Any]:
     """Past exports, newest first, from the audit trail: ``{"items": [{"id", "at", "actor_kind",
     "actor_name", "receipt_date", "rows", "amount", "bytes"}], "next": id|None}`` (keyset on the event id)."""
-    from gateway.models import AuditEvent
-
     events = table_of(AuditEvent)
     stmt = (
         sa.select(

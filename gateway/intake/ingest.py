@@ -1,9 +1,9 @@
-"""Settlement ingestion: agents' and banks' files, every adapter (agents' posts: ``gateway.services.posts``).
+"""Settlement ingestion: agents' and banks' files, every adapter (agents' posts: ``gateway.intake.posts``).
 
 A file goes through these steps (:func:`ingest_file`):
 
 1. it is hashed and sealed into the archive in one pass, before anything reads its content
-   (``gateway.services.archive``);
+   (``gateway.intake.archive``);
 2. a known SHA-256 makes it ``duplicate_file``: nothing is stored;
 3. the adapter is the one named, or the one that identifies the file (none or two: rejected);
 4. a payment file must belong to a registered, enabled agent that is configured for that adapter, and a
@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 import adapters
+from adapters import errors as adapter_errors
 from adapters.base import Adapter
 from adapters.errors import SettlementFileError
 from adapters.records import BankRecord as ParsedBankRecord
@@ -53,13 +54,17 @@ from adapters.records import PaymentRecord
 from barcodes import cvs
 from gateway.context import Context
 from gateway.context import mutation
+from gateway.errors import NotFound
 from gateway.faults import crash_point
+from gateway.intake import archive
 from gateway.models import Agent
+from gateway.models import AuditEvent
+from gateway.models import BankRecord
 from gateway.models import SettlementFile
+from gateway.models import SettlementRecord
 from gateway.models.base import JST
 from gateway.models.base import UTC
 from gateway.models.base import japan_date
-from gateway.services import archive
 
 log = logging.getLogger(__name__)
 
@@ -853,8 +858,6 @@ __all__ = [
 def error_key(ex: SettlementFileError) -> tuple[str, dict[str, Any]]:
     """The catalogue message key (``file.*``) of a rejected file's error and its parameters: what kind of
     fault it is, where (line, field) and the offending value; pages render it in Japanese."""
-    from adapters import errors as e
-
     params: dict[str, Any] = {"line": ex.line_no, "field": ex.field, "value": ex.value}
     if isinstance(ex, FileRefused):
         key = {"adapter": "file.adapter", "consignor_code": "file.consignor"}.get(
@@ -862,17 +865,17 @@ def error_key(ex: SettlementFileError) -> tuple[str, dict[str, Any]]:
         )
     else:
         kinds: tuple[tuple[type[SettlementFileError], str], ...] = (
-            (e.AmbiguousFileFormat, "file.ambiguous"),
-            (e.UnknownFileFormat, "file.unknown_format"),
-            (e.ControlTotalMismatch, "file.control_total"),
-            (e.RecordLengthError, "file.record_length"),
-            (e.UnknownRecordType, "file.unknown_record_type"),
-            (e.RecordOrderError, "file.order"),
-            (e.EncodingError, "file.encoding"),
-            (e.FieldError, "file.field"),
+            (adapter_errors.AmbiguousFileFormat, "file.ambiguous"),
+            (adapter_errors.UnknownFileFormat, "file.unknown_format"),
+            (adapter_errors.ControlTotalMismatch, "file.control_total"),
+            (adapter_errors.RecordLengthError, "file.record_length"),
+            (adapter_errors.UnknownRecordType, "file.unknown_record_type"),
+            (adapter_errors.RecordOrderError, "file.order"),
+            (adapter_errors.EncodingError, "file.encoding"),
+            (adapter_errors.FieldError, "file.field"),
         )
         key = next((k for cls, k in kinds if isinstance(ex, cls)), "file.invalid")
-        if isinstance(ex, e.ControlTotalMismatch):
+        if isinstance(ex, adapter_errors.ControlTotalMismatch):
             params.update(calculated=ex.calculated, control=ex.control)
     return key, params
 
@@ -903,8 +906,6 @@ def list_files(
 
 def recent_rejections(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
     """The latest rejected files (only the audit trail knows them: nothing of theirs is stored)."""
-    from gateway.models import AuditEvent
-
     rows = ctx.session.exec(
         select(AuditEvent)
         .where(AuditEvent.action == "settlement_file.reject")
@@ -929,8 +930,6 @@ def get_file(ctx: Context, file_id: int) -> tuple[SettlementFile, str | None]:
     Raises:
         NotFound: no such file (key ``settlement.file_not_found``).
     """
-    from gateway.errors import NotFound
-
     row = ctx.session.get(SettlementFile, file_id)
     if row is None:
         raise NotFound(
@@ -950,9 +949,6 @@ def file_records(
 ) -> list[dict[str, Any]]:
     """One keyset page of a file's records in file order (payment records, or bank records for a bank
     file); no remitter name (it can be a person's)."""
-    from gateway.models import BankRecord
-    from gateway.models import SettlementRecord
-
     model: Any = SettlementRecord if file.kind == "payment" else BankRecord
     query = select(model).where(model.file_id == file.id)
     if before is not None:

@@ -5,7 +5,7 @@ were the same at two scans at least :data:`SETTLE_SECONDS` apart (a file being c
 previous scan's observations live in ``.state/inbox.json`` inside the inbox, so a restart never mistakes a
 half-written file for a complete one: after a restart every file is observed again before it is taken.
 
-Each complete file goes through :func:`gateway.services.ingest.ingest_file` (``source="inbox"``), then moves
+Each complete file goes through :func:`gateway.intake.ingest.ingest_file` (``source="inbox"``), then moves
 to ``processed/`` (accepted, or already known: ``duplicate_file``) or ``rejected/`` with
 ``<name>.error.txt`` beside it. Nothing there is ever overwritten: a name already taken gets a counter
 (``data.1.csv``). Ignored: dotfiles, subfolders, symbolic links, partial-upload names (``*.part``,
@@ -36,6 +36,7 @@ from typing import Any
 from adapters.errors import SettlementFileError
 from gateway.context import Context
 from gateway.errors import GatewayError
+from gateway.intake import ingest
 from gateway.models.base import JST
 
 log = logging.getLogger("gateway.inbox")
@@ -164,14 +165,12 @@ def _take(ctx: Context, inbox: Path, path: Path, marker: Path | None) -> str:
 
 
 def ingest_document(ctx: Context, path: Path, **options: Any) -> dict[str, Any]:
-    """:func:`~gateway.services.ingest.ingest_file` with its result as JSON (``FileResult.as_json()``).
+    """:func:`~gateway.intake.ingest.ingest_file` with its result as JSON (``FileResult.as_json()``).
 
     A refusal raised instead of returned (an unknown agent or adapter, a settlement-file error) is turned
     into the ``rejected`` document, so the caller files it away like any rejected file. Server-side errors
     (database down, configuration) propagate.
     """
-    from gateway.services import ingest
-
     try:
         result = ingest.ingest_file(ctx, path, **options)
     except (SettlementFileError, GatewayError) as ex:

@@ -25,7 +25,7 @@ from gateway.models.claims import CLOSED_STATUSES
 from gateway.models.recon import Payment
 from gateway.models.recon import ReconException
 from gateway.models.settlement import select_fee
-from gateway.services import ledger
+from gateway.money import ledger
 from reconciliation import engine
 from reconciliation.results import RunResult
 from reconciliation.threeway import SYSTEM_ACTOR

@@ -29,6 +29,7 @@ from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.issuing import documents
 from gateway.models import Claim
 from gateway.models import PrintBatch
 from gateway.models import PrintBatchItem
@@ -37,7 +38,6 @@ from gateway.pdf.model import AddressBlock
 from gateway.pdf.model import Envelope
 from gateway.pdf.model import SlipContentError
 from gateway.pdf.slip import render_batch_pdf
-from gateway.services import documents
 
 MANIFEST_COLUMNS = ("sequence", "postal_code", "address", "name", "pages")
 _CHUNK = 500

@@ -41,9 +41,9 @@ from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import ConfigError
 from gateway.errors import GatewayError
+from gateway.intake.inbox import ingest_document
 from gateway.models.base import table_of
 from gateway.models.fetch import FetchedFile
-from gateway.services.inbox import ingest_document
 
 log = logging.getLogger("gateway.fetch")
 

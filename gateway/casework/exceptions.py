@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel import select
 
+from gateway import catalogue
 from gateway.context import Actor
 from gateway.context import Context
 from gateway.context import mutation
@@ -61,7 +62,9 @@ from gateway.models.recon import Payment
 from gateway.models.recon import ReconException
 from gateway.models.recon import Refund
 from gateway.models.recon import Remittance
-from gateway.services import balances
+from gateway.money import balances
+from gateway.money import ledger
+from gateway.money import reconcile
 from reconciliation import rules
 from reconciliation import vocabulary
 
@@ -414,8 +417,6 @@ def _bank_records_json(ctx: Context, bank_ids: list[int]) -> list[dict[str, Any]
 
 def _payments_json(ctx: Context, exc: ReconException) -> list[dict[str, Any]]:
     """The exception's own payment and the payments its resolutions created."""
-    from gateway.services import ledger
-
     cond = col(Payment.exception_id) == exc.id
     if exc.payment_id is not None:
         cond = sa.or_(cond, col(Payment.id) == exc.payment_id)
@@ -622,8 +623,6 @@ def _claim(ctx: Context, number: str | None, fieldname: str = "claim_number") ->
 
 def _closed(claim: Claim) -> Conflict:
     """The refusal to move money onto a closed claim, in English and (by key) in Japanese."""
-    from gateway import catalogue
-
     return Conflict(
         f"claim {claim.number} is {claim.status}",
         field="claim_number",
@@ -835,8 +834,6 @@ def _book(ctx: Context, payment: Payment) -> None:
     diff = want - int(net)
     if diff == 0 or want == 0:
         return
-    from gateway.services import ledger
-
     if not ledger.add_entries(ctx, payment_ids=[payment.id]):
         # Entries exist (a reversed earlier booking): the reinstatement is a correction dated today.
         assert payment.fiscal_year is not None and payment.arrears is not None
@@ -1071,8 +1068,6 @@ def _withdraw(ctx: Context, exc: ReconException, now: datetime.datetime) -> dict
 
 
 def _cancel(ctx: Context, payment: Payment, reason: str, now: datetime.datetime) -> None:
-    from gateway.services import ledger
-
     payment.state = "cancelled"
     payment.cancelled_at = now
     payment.updated_at = now
@@ -1136,15 +1131,11 @@ def _take_effect(
 
 def _instant(ctx: Context) -> datetime.datetime:
     """The mark of this action's rows: later than any earlier run's, so the checks see only its payments."""
-    from gateway.services import reconcile
-
     return reconcile.fresh_instant(ctx)
 
 
 def _after_money(ctx: Context, changed: bool, now: datetime.datetime) -> None:
     """Run the reconciliation checks on the payments an action changed (statuses, slips, overpayments)."""
-    from gateway.services import reconcile
-
     if changed:
         ctx.session.flush()
         reconcile.after_payments(ctx, now)
@@ -1347,11 +1338,9 @@ def unmatch(ctx: Context, exception_id: int, reason: str) -> ReconException:
     moved = any(undone.get(k) for k in ("cancelled_payments", "returned_to_preliminary", "reinstated"))
     _after_money(ctx, moved, now)
     if undone.get("refund_id") is not None:
-        from gateway.services import ledger
-
         refund = ctx.session.get(Refund, undone["refund_id"])
         if refund is not None:
-            ledger.refresh_claim_status(ctx, [refund.claim_id])
+            reconcile.refresh_claim_statuses(ctx, [refund.claim_id])
     return get(ctx, exception_id)
 
 
@@ -1359,8 +1348,6 @@ def _reverse(
     ctx: Context, exc: ReconException, effects: dict[str, Any], now: datetime.datetime
 ) -> dict[str, Any]:
     """Reverse the effects a resolution recorded; returns what was undone (for the history)."""
-    from gateway.services import ledger
-
     undone: dict[str, Any] = {}
     why = f"unmatch exception {exc.id}"
     records = set(exc.record_ids or [])
@@ -1476,7 +1463,5 @@ def mark_refunded(ctx: Context, exception_id: int, refunded_on: datetime.date) -
     _act(ctx, exc, "refunded", None, data, now)
     ctx.record("exception.refunded", "exception", exc.id, **data)
     ctx.session.flush()
-    from gateway.services import ledger
-
-    ledger.refresh_claim_status(ctx, [refund.claim_id])
+    reconcile.refresh_claim_statuses(ctx, [refund.claim_id])
     return exc

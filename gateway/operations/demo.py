@@ -26,19 +26,19 @@ from adapters import zengin_transfer
 from adapters._zengin import Group
 from adapters.records import BankRecord
 from gateway import business_calendar as cal
+from gateway.access import agents as agent_service
+from gateway.access import users
+from gateway.casework import payments
 from gateway.context import Context
 from gateway.errors import Conflict
+from gateway.intake import ingest
+from gateway.issuing import claims as claim_service
+from gateway.issuing import printing
+from gateway.issuing import slips as slip_service
 from gateway.models import Claim
 from gateway.models import User
 from gateway.models.base import JST
-from gateway.services import agents as agent_service
-from gateway.services import claims as claim_service
-from gateway.services import ingest
-from gateway.services import ledger
-from gateway.services import printing
-from gateway.services import reconcile
-from gateway.services import slips as slip_service
-from gateway.services import users
+from gateway.money import reconcile
 
 SURNAMES = ("見本", "試験", "仮名", "例示", "架空")
 GIVEN = ("一郎", "花子", "次郎", "桜", "太郎", "葵", "健", "陽菜")
@@ -290,7 +290,7 @@ def _replay(
             live = [s for s in slips if s.instalment == 1 and all(e["slip"] is not s for e in events)]
             if live:
                 clock.set(_at(day, 11))
-                ledger.record_payment(
+                payments.record_payment(
                     ctx, live[0].slip_number, live[0].amount, day, "window", "窓口で現金納付"
                 )
                 counter_paid = True

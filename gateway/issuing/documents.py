@@ -21,6 +21,7 @@ from barcodes.exceptions import BarcodeError
 from gateway import pii
 from gateway.context import Context
 from gateway.errors import InvalidInput
+from gateway.issuing import slips as slip_service
 from gateway.models import Claim
 from gateway.models import Slip
 from gateway.pdf.model import AddressBlock
@@ -29,7 +30,6 @@ from gateway.pdf.model import SlipContentError
 from gateway.pdf.model import SlipDocument
 from gateway.pdf.slip import render_slip_pdf
 from gateway.pdf.wareki import wareki_date
-from gateway.services import slips as slip_service
 
 
 def reason_line(claim: Claim) -> str:

@@ -25,18 +25,23 @@ from sqlmodel import select
 
 from barcodes import cvs
 from barcodes.exceptions import BarcodeError
+from gateway import business_calendar as cal
 from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import Conflict
 from gateway.errors import GatewayError
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
+from gateway.issuing.claims import get_claim
+from gateway.models import AuditEvent
 from gateway.models import Claim
+from gateway.models import PrintBatch
+from gateway.models import PrintBatchItem
 from gateway.models import Slip
 from gateway.models.base import table_of
 from gateway.models.claims import CLOSED_STATUSES
-from gateway.services import balances
-from gateway.services.claims import get_claim
+from gateway.money import balances
+from gateway.money import ledger
 
 T = TypeVar("T")
 
@@ -118,8 +123,6 @@ def default_due_date(today: datetime.date) -> datetime.date:
     """End of the next month, moved to the next office day (a common municipal 納期限)."""
     # The calendar (its holiday tables) is imported where due dates are computed: `gateway claims show`
     # reads slips through this module and starts faster without it.
-    from gateway import business_calendar as cal
-
     first_of_next = cal.add_months(today.replace(day=1), 1)
     end = cal.add_months(first_of_next, 1) - datetime.timedelta(days=1)
     return cal.next_office_day(end)
@@ -127,8 +130,6 @@ def default_due_date(today: datetime.date) -> datetime.date:
 
 def plan_slips(uncovered: int, plan: Plan, cap: int, today: datetime.date) -> list[tuple[int, datetime.date]]:
     """(amount, due date) for each new slip; raise InvalidInput when a slip would exceed the cap."""
-    from gateway import business_calendar as cal
-
     plan.check()
     first = plan.first_due_date or default_due_date(today)
     if first < today:
@@ -560,8 +561,6 @@ def get_slip(ctx: Context, slip_number: str) -> Slip:
 @mutation("slip.reissue")
 def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None = None) -> Slip:
     """A new slip for the same instalment and amount, reissue count + 1; the old one is superseded."""
-    from gateway import business_calendar as cal
-
     old = get_slip(ctx, slip_number)
     if old.status != "issued":
         raise Conflict(
@@ -582,8 +581,6 @@ def reissue_slip(ctx: Context, slip_number: str, due_date: datetime.date | None 
         raise Conflict(
             f"claim {claim.number} is {claim.status}", field="slip_number", key="slip.claim_closed"
         )
-    from gateway.services import ledger
-
     if ledger.has_open_payment(ctx, old.payment_number):
         raise Conflict(
             f"a payment for slip {slip_number} is pending or confirmed; it is not reissued",
@@ -676,8 +673,6 @@ def payer_url(ctx: Context, slip: Slip) -> str:
 def slip_for_payer(ctx: Context, token: str) -> Slip | None:
     """The slip behind a payer-page token, or None once it is paid (a store payment is pending counts: it
     must not be paid twice), void, superseded or expired."""
-    from gateway.services import ledger
-
     if not token or len(token) > 64:
         return None
     slip = ctx.session.exec(select(Slip).where(Slip.token_hash == token_hash(token))).first()
@@ -717,9 +712,6 @@ def preview_issue(ctx: Context, claim_number: str, plan: Plan | None) -> IssuePr
 
 def mailing_dates(ctx: Context, slip_ids: list[int]) -> dict[int, datetime.date]:
     """The latest recorded mailing date of each slip that went out in a print batch."""
-    from gateway.models import PrintBatch
-    from gateway.models import PrintBatchItem
-
     out: dict[int, datetime.date] = {}
     for start in range(0, len(slip_ids), 500):
         chunk = slip_ids[start : start + 500]
@@ -739,8 +731,6 @@ def mailing_dates(ctx: Context, slip_ids: list[int]) -> dict[int, datetime.date]
 
 def status_events(ctx: Context, slip_number: str) -> list[Any]:
     """The audit events of this slip (issue, void, reissue …), oldest first: who did what, when."""
-    from gateway.models import AuditEvent
-
     return list(
         ctx.session.exec(
             select(AuditEvent)
