@@ -27,27 +27,10 @@ def check_payments(q: Sql) -> None:
     # touched payment instead.
     suspect = "p.id IN (SELECT x.pid FROM recon_suspects x)"
     for rule in rules.PAYMENT_RULES:
-        q.raise_for_payments(
-            rule.kind,
-            join=f"JOIN {rules.JOINS[rule.reads]}",
-            where=f"{suspect} AND {rule.condition}",
-            detail=dict(rule.detail),
-            records=rule.records,
-            key=rule.key,
-        )
-    # A second distinct, uncancelled payment for the same payment number (original and reissue alike).
-    q.raise_for_payments(
-        "duplicate_payment",
-        source="""(SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.payment_number ORDER BY d.id) AS rn,
-                          MIN(d.id) OVER (PARTITION BY d.payment_number) AS first_id
-                   FROM payments d
-                   WHERE d.state <> 'cancelled' AND d.payment_number IS NOT NULL
-                     AND d.source IN ('agent', 'manual', 'matched')
-                     AND d.payment_number IN (SELECT n.payment_number FROM recon_numbers n WHERE n.live > 1)
-                  ) p""",
-        where="p.rn > 1",
-        detail={"payment_number": "p.payment_number", "first_payment_id": "p.first_id"},
-    )
+        q.raise_rule(rule, where=suspect)
+    # Only the numbers the run touched that have more than one live payment.
+    numbers = "SELECT n.payment_number FROM recon_numbers n WHERE n.live > 1"
+    q.raise_rule(rules.DUPLICATE_PAYMENT, source=rules.live_by_number(numbers))
     q.drop("recon_suspects")
 
 
@@ -63,11 +46,10 @@ def touched_sums(q: Sql, *, in_run: bool = False) -> None:
     )
     q.scratch("recon_claims", CLAIM_SUMS)
     q.run(
-        """INSERT INTO recon_numbers (payment_number, confirmed, live)
+        f"""INSERT INTO recon_numbers (payment_number, confirmed, live)
            SELECT p.payment_number,
                   sum(CASE WHEN p.state = 'confirmed' THEN p.amount ELSE 0 END),
-                  sum(CASE WHEN p.state <> 'cancelled' AND p.source IN ('agent', 'manual', 'matched')
-                           THEN 1 ELSE 0 END)
+                  sum(CASE WHEN {rules.live_payment("p")} THEN 1 ELSE 0 END)
            FROM payments p
            WHERE p.payment_number IN (SELECT t.payment_number FROM payments t WHERE t.updated_at = :now)
            GROUP BY p.payment_number"""
@@ -142,56 +124,35 @@ def update_slips_and_claims(q: Sql) -> None:
 
 
 def _overpayments(q: Sql) -> None:
-    """One open overpayment exception per claim whose confirmed money exceeds its amount (refund due)."""
+    """One open overpayment exception per claim of recon_claims paid beyond its amount and the refunds
+    decided (:data:`rules.OVERPAYMENT`); an open one takes the new excess."""
+    rule = rules.OVERPAYMENT
     # Only claims whose confirmed money exceeds amount + refunds decided: normally none or a handful.
-    rows = q.run(
-        """SELECT c.id, c.amount, x.paid, x.decided FROM (
-               SELECT r.claim_id, r.paid,
-                      COALESCE((SELECT sum(f.amount) FROM refunds f
-                                WHERE f.claim_id = r.claim_id AND f.status <> 'undone'), 0) AS decided
-               FROM recon_claims r) x
-           JOIN claims c ON c.id = x.claim_id
-           WHERE x.paid > c.amount + x.decided"""
-    ).all()
-    for claim_id, amount, paid, refunded in rows:
-        excess = int(paid) - int(amount) - int(refunded)
-        if excess <= 0:
-            continue
-        open_row = q.run(
-            "SELECT id, amount FROM recon_exceptions WHERE kind = 'overpayment' AND claim_id = :c "
-            "AND status <> 'resolved'",
+    for claim_id, amount, paid, decided, excess in q.run(
+        f"""SELECT c.id, c.amount, x.paid, x.decided, {rule.holds["amount"]}
+            FROM {rule.source} WHERE {rule.condition}"""
+    ).all():
+        detail = {"claim_amount": int(amount), "paid_amount": int(paid), "refunded_amount": int(decided)}
+        q.run(
+            """UPDATE recon_exceptions SET amount = :a, detail = :d
+               WHERE kind = 'overpayment' AND claim_id = :c AND status <> 'resolved' AND amount <> :a""",
+            a=int(excess),
+            d=to_json(detail),
             c=claim_id,
-        ).first()
-        detail = {"claim_amount": int(amount), "paid_amount": int(paid), "refunded_amount": int(refunded)}
-        if open_row is not None:
-            if int(open_row[1]) != excess:
-                q.run(
-                    "UPDATE recon_exceptions SET amount = :a, detail = :d WHERE id = :i",
-                    a=excess,
-                    d=to_json(detail),
-                    i=open_row[0],
-                )
-            continue
-        seq = q.run(
-            "SELECT count(*) FROM recon_exceptions WHERE kind = 'overpayment' AND claim_id = :c", c=claim_id
-        ).scalar_one()
-        q.raise_one(
-            "overpayment",
-            f"overpayment:claim:{claim_id}:{int(seq) + 1}",
-            claim_id=claim_id,
-            amount=excess,
-            detail={"claim_amount": int(amount), "paid_amount": int(paid)},
         )
+    q.raise_rule(
+        rule,
+        where="""NOT EXISTS (SELECT 1 FROM recon_exceptions e WHERE e.kind = 'overpayment'
+                                AND e.claim_id = c.id AND e.status <> 'resolved')""",
+        order_by="x.claim_id",
+    )
 
 
 def ageing(q: Sql, as_of: datetime.date, days: int) -> None:
     """Preliminary payments still unconfirmed more than ``days`` calendar days after they were paid
     (:func:`rules.unconfirmed_too_long`)."""
-    q.raise_for_payments(
-        "unconfirmed_preliminary",
-        where=rules.UNCONFIRMED_SQL,
-        records="p.preliminary_record_id",
-        detail={"paid_date": "p.paid_date", "as_of": "CAST(:as_of_text AS TEXT)"},
+    q.raise_rule(
+        rules.UNCONFIRMED_PRELIMINARY,
         cutoff=rules.unconfirmed_cutoff(as_of, days),
         as_of_text=as_of.isoformat(),
     )

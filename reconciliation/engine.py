@@ -55,7 +55,8 @@ class Params:
     """What a run needs besides the database: this office (``prefix``, ``consignor``), the instant that
     marks the rows it touches (``now``) and its Japan date (``today``), the claim statuses no run changes,
     the days a preliminary may stay unconfirmed, and — for the three-way match — the agents' terms, the
-    office calendar and ``on_matched(remittance id)``, which books a matched remittance's entries.
+    office calendar and ``on_matched(remittance id)``, which books a matched remittance's entries
+    (``on_received(payment ids)`` those of money the bank received directly).
     ``crash(name)`` is called at each named crash point (tests of crash safety)."""
 
     prefix: str
@@ -67,6 +68,8 @@ class Params:
     agents: Callable[[], Mapping[int, AgentTerms]] = dict
     calendar: Calendar = field(default_factory=lambda: Calendar(lambda day: day))
     on_matched: Callable[[int], None] = _nothing
+    on_received: Callable[[list[int]], None] = _nothing
+    """Books the accounting entries of payments received directly (the bank counter), given their ids."""
     crash: Callable[[str], None] = _nothing
 
     def sql(self, conn: sa.Connection) -> Sql:
@@ -87,6 +90,7 @@ def run(conn: sa.Connection, params: Params, as_of: datetime.date) -> RunResult:
     q = params.sql(conn)
     result = RunResult(as_of=as_of.isoformat())
     matching.match_records(q, result, params.crash)
+    params.on_received(threeway.direct_receipts(q))
     params.crash("reconcile.after_match")
     checks.touched_sums(q, in_run=True)
     checks.check_payments(q)

@@ -49,6 +49,10 @@ def match_records(q: Sql, result: RunResult, crash: Callable[[str], None]) -> No
                 WHERE {NEW} AND r.kind = 'confirmed' AND r.transfer_date IS NOT NULL"""
         ).all()
     }
+    # Records no step can place (no slip and no payment has their payment number) leave the queue first, for
+    # the last step: a file of unknown payments then costs each step nothing.
+    if _set_aside_unknown(q) > BULK_ANALYZE and q.pg:
+        q.run("ANALYZE unreconciled_records")
     pairing.create_pairs(q)
     # 1. a preliminary and its exact confirmation both new: one confirmed payment, written once
     created = _direct_confirmations(q, result)
@@ -78,8 +82,8 @@ def match_records(q: Sql, result: RunResult, crash: Callable[[str], None]) -> No
     # 7. cancellations: the oldest open preliminary, else an exception
     _cancel_pairs(q, result, exact=False)
     _cancel_exceptions(q)
-    # 8. what is left and matches no slip of this office (every step above needs a slip, so only the
-    # leftovers are looked at, not every new record)
+    # 8. what is left and matches no slip of this office, with the records set aside at the start (every
+    # step above needs a slip, so only the leftovers are looked at, not every new record)
     _unknown_payments(q)
     # everything else new has been looked at
     q.run("DELETE FROM unreconciled_records")
@@ -153,7 +157,7 @@ def _late_preliminaries(q: Sql, result: RunResult) -> None:
         ranked=False,  # a repeated key is left to a person (duplicate_payment); it is not worth a ranking
     ):
         return
-    _raise_differs(q, preliminary="r", confirmed="p", record_ids=("r.id", "p.confirmed_record_id"))
+    q.raise_rule(rules.CONFIRMATION_DIFFERS)
     result.matched += q.run(
         """UPDATE payments SET preliminary_record_id = x.rid, updated_at = :now
            FROM recon_pairs x WHERE payments.id = x.pid"""
@@ -200,26 +204,6 @@ def _insert_payments(q: Sql, *, state: str, where: str) -> int:
     return count
 
 
-def _raise_differs(q: Sql, *, preliminary: str, confirmed: str, record_ids: tuple[str, str]) -> None:
-    """``confirmation_differs`` for the pairs in recon_pairs (payment ``p``, record ``r``) whose amount or
-    payment date differ; ``preliminary`` and ``confirmed`` say which side is which."""
-    detail = q.json_object(
-        preliminary_amount=f"{preliminary}.amount",
-        confirmed_amount=f"{confirmed}.amount",
-        preliminary_paid_date=f"{preliminary}.paid_date",
-        confirmed_paid_date=f"{confirmed}.paid_date",
-        linked="x.how",
-    )
-    q.raise_exceptions(
-        "confirmation_differs",
-        f"""SELECT 'confirmation_differs:pay:' || p.id || ':rec:' || r.id AS key, p.slip_id, p.claim_id,
-                   p.id AS payment_id, r.agent_id, r.amount, {q.json_array(*record_ids)} AS record_ids,
-                   {detail} AS detail
-            FROM recon_pairs x JOIN payments p ON p.id = x.pid JOIN settlement_records r ON r.id = x.rid
-            WHERE {rules.CONFIRMATION_DIFFERS}""",
-    )
-
-
 def _confirmations(q: Sql, result: RunResult, how: str) -> None:
     """Pair new confirmations (``02``) with open preliminary payments, ``how``: ``exact`` (same key) or
     ``oldest`` (the oldest open preliminary of the payment number), and confirm them."""
@@ -232,7 +216,7 @@ def _confirmations(q: Sql, result: RunResult, how: str) -> None:
 
 def _confirm_pairs(q: Sql, result: RunResult, how: str) -> None:
     """Apply recon_pairs of confirmations: raise confirmation_differs where amount or date differ, confirm."""
-    _raise_differs(q, preliminary="p", confirmed="r", record_ids=("p.preliminary_record_id", "r.id"))
+    q.raise_rule(rules.CONFIRMATION_DIFFERS)
     # An exact pair shares the payment date and time, so only an "oldest" pair rewrites them (each column
     # in SET costs index work on a million rows).
     dates = "paid_at = r.paid_at, paid_date = r.paid_date, " if how != "exact" else ""
@@ -258,16 +242,7 @@ def _cancel_pairs(q: Sql, result: RunResult, *, exact: bool) -> None:
         how="exact" if exact else "oldest",
     ):
         return  # nothing paired: skip the statements below (on SQLite each walks the payments even so)
-    detail = q.json_object(payment_state="p.state", confirmed_record_id="p.confirmed_record_id")
-    q.raise_exceptions(
-        "cancel_after_confirmation",
-        f"""SELECT 'cancel_after_confirmation:rec:' || r.id AS key, p.slip_id, p.claim_id, p.id AS payment_id,
-                   r.agent_id, r.amount,
-                   {q.json_array("p.preliminary_record_id", "p.confirmed_record_id", "r.id")} AS record_ids,
-                   {detail} AS detail
-            FROM recon_pairs x JOIN payments p ON p.id = x.pid JOIN settlement_records r ON r.id = x.rid
-            WHERE p.state = 'confirmed'""",
-    )
+    q.raise_rule(rules.CANCEL_PAIRED_CONFIRMED)
     cancelled = q.run(
         """UPDATE payments SET state = 'cancelled', cancel_record_id = x.rid, cancelled_at = :now,
                updated_at = :now
@@ -279,28 +254,12 @@ def _cancel_pairs(q: Sql, result: RunResult, *, exact: bool) -> None:
 
 
 def _cancel_exceptions(q: Sql) -> None:
-    """Cancellations of this office left over by pairing: after a confirmation of that payment number, or
-    with nothing to cancel (:func:`rules.leftover_cancellation`)."""
-    detail = {"payment_number": "r.payment_number", "paid_date": "r.paid_date"}
-    cancellation = f"{OFFICE} AND r.kind = 'cancellation'"
-    q.raise_for_records(
-        "cancel_after_confirmation",
-        where=f"{cancellation} AND {rules.CANCEL_AFTER_CONFIRMATION}",
-        detail=detail,
-        slip="(SELECT max(p.slip_id) FROM payments p WHERE p.payment_number = r.payment_number)",
-        claim="(SELECT max(p.claim_id) FROM payments p WHERE p.payment_number = r.payment_number)",
-        # the payment the cancellation would withdraw, when only one confirmed agent payment can be meant
-        payment="""(SELECT CASE WHEN count(*) = 1 THEN min(p.id) END FROM payments p
-                    WHERE p.payment_number = r.payment_number AND p.state = 'confirmed'
-                      AND p.source = 'agent')""",
-    )
-    q.raise_for_records(
-        "cancel_without_preliminary",
-        where=f"{cancellation} AND {rules.CANCEL_WITHOUT_PRELIMINARY}",
-        detail=detail,
-        slip=slip_for(),
-        claim="(SELECT max(s.claim_id) FROM slips s WHERE s.payment_number = r.payment_number)",
-    )
+    """Cancellations of this office left over by pairing: after a confirmation of that payment number
+    (:data:`rules.CANCEL_AFTER_CONFIRMATION`), or with nothing to cancel
+    (:data:`rules.CANCEL_WITHOUT_PRELIMINARY`)."""
+    leftover = f"{NEW} AND {OFFICE} AND r.kind = 'cancellation'"
+    q.raise_rule(rules.CANCEL_AFTER_CONFIRMATION, where=leftover)
+    q.raise_rule(rules.CANCEL_WITHOUT_PRELIMINARY, where=leftover)
 
 
 def _postal_corrections(q: Sql, result: RunResult) -> None:
@@ -324,24 +283,46 @@ def _postal_corrections(q: Sql, result: RunResult) -> None:
     pairing.mark_paired(q)
 
 
-def _unknown_payments(q: Sql) -> None:
-    """Records left over that pay no slip of this office → one ``unknown_slip`` exception per payment,
-    holding all its records (preliminary, confirmation, cancellation).
+def _set_aside_unknown(q: Sql) -> int:
+    """Move the queued records whose payment number has no slip and no payment into ``recon_unknown``: no
+    step before :func:`_unknown_payments` could place them (each needs one or the other, and a run makes
+    payments only on slips), and they pay no slip of this office (:data:`rules.UNKNOWN_SLIP`). Returns
+    how many."""
+    q.scratch("recon_unknown", "rid BIGINT PRIMARY KEY, ukey VARCHAR(160) NOT NULL, cid BIGINT")
+    moved = _unknown_records(
+        q,
+        f"""{NEW} AND NOT EXISTS (SELECT 1 FROM slips s WHERE s.payment_number = r.payment_number)
+            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_number = r.payment_number)""",
+    )
+    if moved:
+        q.run("DELETE FROM unreconciled_records WHERE record_id IN (SELECT u.rid FROM recon_unknown u)")
+    return moved
 
-    A payment is named by :data:`rules.UNKNOWN_PAYMENT_IDENTITY`, which makes the exception's key
-    (:func:`rules.unknown_slip_key`).
+
+def _unknown_records(q: Sql, where: str) -> int:
+    """Add the records ``r`` of ``where`` to ``recon_unknown``, with the key of their payment
+    (:data:`rules.UNKNOWN_SLIP`) and, for a confirmation, its id (``cid``)."""
+    rule = rules.UNKNOWN_SLIP
+    return int(
+        q.run(
+            f"""INSERT INTO recon_unknown (rid, ukey, cid)
+                SELECT r.id, {rule.key_sql(q.instant_text)}, CASE WHEN r.kind = 'confirmed' THEN r.id END
+                FROM {rule.source} WHERE {where}
+                ORDER BY r.id"""
+        ).rowcount
+    )
+
+
+def _unknown_payments(q: Sql) -> None:
+    """Records left over that pay no slip of this office (:data:`rules.UNKNOWN_SLIP`) → one ``unknown_slip``
+    exception per payment, holding all its records (preliminary, confirmation, cancellation).
+
+    A payment is named by :data:`rules.UNKNOWN_PAYMENT_IDENTITY`, which makes the exception's key.
     Records of a payment that arrive in a later run join its exception while it is open; once a person has
     acted on it (resolved, or a resolution awaits approval) they make a follow-up exception of their own
     (key ``<that key>:<first record id>``), which later records of the payment join while it is open."""
-    key = rules.unknown_slip_key("r", q.instant_text)
-    q.scratch("recon_unknown", "rid BIGINT PRIMARY KEY, ukey VARCHAR(160) NOT NULL")
-    found = q.run(
-        f"""INSERT INTO recon_unknown (rid, ukey)
-            SELECT r.id, {key} FROM settlement_records r
-            WHERE {NEW} AND {rules.UNKNOWN_SLIP_CONDITION}
-            ORDER BY r.id"""
-    ).rowcount
-    if not found:
+    found = _unknown_records(q, f"{NEW} AND {rules.UNKNOWN_SLIP.condition}")
+    if not found and not q.run("SELECT 1 FROM recon_unknown LIMIT 1").first():
         q.drop("recon_unknown")
         return
     q.run("CREATE INDEX recon_unknown_key ON recon_unknown (ukey)")
@@ -379,20 +360,21 @@ def _unknown_payments(q: Sql) -> None:
 def _unknown_groups(q: Sql, key: str, source: str) -> str:
     """SELECT of one exception row per payment (``ukey``) of the records ``u`` of ``source``: the detail and
     agent of its first record, the amount of its latest confirmation (else of its first record)."""
-    amount = f"COALESCE({_confirmed_amount('g.ukey')}, r.amount)"
-    detail = q.json_object(**rules.UNKNOWN_SLIP_DETAIL)
+    amount = "COALESCE((SELECT c.amount FROM settlement_records c WHERE c.id = g.cid), r.amount)"
+    detail = q.json_object(**rules.UNKNOWN_SLIP.detail)
     return f"""SELECT {key} AS key, {NULL_INT} AS slip_id, {NULL_INT} AS claim_id,
                       {NULL_BIGINT} AS payment_id, r.agent_id, {amount} AS amount, g.ids AS record_ids,
                       {detail} AS detail, g.first_id
-               FROM (SELECT u.ukey, min(u.rid) AS first_id, {q.json_agg("u.rid")} AS ids {source}
+               FROM (SELECT u.ukey, min(u.rid) AS first_id, max(u.cid) AS cid, {q.json_agg("u.rid")} AS ids
+                     {source}
                      GROUP BY u.ukey) g
                JOIN settlement_records r ON r.id = g.first_id"""
 
 
 def _confirmed_amount(ukey: str) -> str:
     """SQL: the amount of the latest new confirmation of payment ``ukey`` (NULL when there is none)."""
-    return f"""(SELECT c.amount FROM recon_unknown c0 JOIN settlement_records c ON c.id = c0.rid
-                WHERE c0.ukey = {ukey} AND c.kind = 'confirmed' ORDER BY c.id DESC LIMIT 1)"""
+    return f"""(SELECT c.amount FROM settlement_records c
+                WHERE c.id = (SELECT max(u.cid) FROM recon_unknown u WHERE u.ukey = {ukey}))"""
 
 
 def _join_unknown(q: Sql, payment: str, target: str, **params: Any) -> None:

@@ -4,6 +4,7 @@ keys rank to rank through indexed scratch tables."""
 
 from __future__ import annotations
 
+from reconciliation import rules
 from reconciliation.sql import Sql
 from reconciliation.sql import queued
 
@@ -109,7 +110,9 @@ def pair(
     def record_in(a: str, drive: bool = True) -> str:
         return (
             f"{queued(a, drive=drive)} AND {a}.issuer_prefix = :prefix AND {a}.consignor_code = :consignor "
-            f"AND {a}.kind = '{record_kind}' AND {a}.kind_code IN ({codes})"
+            f"AND {a}.kind = '{record_kind}' AND {a}.kind_code IN ({codes}) "
+            # a bank-counter payment is money of its own, never the confirmation of a store's 速報
+            f"AND {a}.channel_code <> '{rules.BANK_COUNTER}'"
         )
 
     def payment_in(a: str) -> str:

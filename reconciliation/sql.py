@@ -1,14 +1,19 @@
-"""SQL helpers of one run: typed parameters, the two dialects' JSON builders, scratch tables, and the two
-ways an exception is raised (per payment, per record). SQLAlchemy Core on a connection the caller gives."""
+"""SQL helpers of one run: typed parameters, the two dialects' JSON builders, scratch tables, and how an
+exception is raised (from the declaration of its kind in :mod:`reconciliation.rules`). SQLAlchemy Core on
+a connection the caller gives."""
 
 from __future__ import annotations
 
 import datetime
 import json
+from typing import TYPE_CHECKING
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.sql.sqltypes import UTCDateTime
+
+if TYPE_CHECKING:
+    from reconciliation.rules import Rule
 
 OFFICE = "r.issuer_prefix = :prefix AND r.consignor_code = :consignor"
 """Record ``r`` carries this office's issuer prefix and consignor code."""
@@ -149,69 +154,30 @@ class Sql:
         """
         self.run(sql, **params)
 
-    def raise_one(self, kind: str, key: str, *, detail: dict[str, int | str], **columns: int | None) -> None:
-        """INSERT one exception not tied to records (an overpayment, a remittance mismatch): ``columns`` are
-        ``claim_id``, ``agent_id`` and ``amount``; ``detail`` holds whole numbers and text, in the order it is
-        shown. An existing key is left alone."""
-        values = {"claim_id": None, "agent_id": None, **columns}
-        params: dict[str, Any] = {f"d_{name}": value for name, value in detail.items()}
-        shown = {
-            name: f"CAST(:d_{name} AS {'TEXT' if isinstance(value, str) else 'BIGINT'})"
-            for name, value in detail.items()
+    def raise_rule(
+        self, rule: Rule, *, where: str = "", source: str = "", order_by: str = "", **params: Any
+    ) -> None:
+        """One exception of ``rule`` (:class:`reconciliation.rules.Rule`) per row of its source that meets its
+        condition: the step's ``where`` narrows the rows to its own (the records still queued, the suspects),
+        as may ``source``, the same rows as the rule's fewer of them (see :meth:`raise_exceptions` for
+        ``order_by``)."""
+        holds = {
+            "slip_id": NULL_INT,
+            "claim_id": NULL_INT,
+            "payment_id": NULL_BIGINT,
+            "agent_id": NULL_INT,
+            "amount": NULL_BIGINT,
+            **rule.holds,
         }
+        scope = f"{where} AND " if where else ""
         self.raise_exceptions(
-            kind,
-            f"""SELECT CAST(:x_key AS TEXT) AS key, {NULL_INT} AS slip_id,
-                       CAST(:x_claim AS INTEGER) AS claim_id, {NULL_BIGINT} AS payment_id,
-                       CAST(:x_agent AS INTEGER) AS agent_id, CAST(:x_amount AS BIGINT) AS amount,
-                       {self.json_array()} AS record_ids, {self.json_object(**shown)} AS detail
-                WHERE 1 = 1""",
-            x_key=key,
-            x_claim=values["claim_id"],
-            x_agent=values["agent_id"],
-            x_amount=values["amount"],
+            rule.kind,
+            f"""SELECT {rule.key_sql(self.instant_text)} AS key,
+                       {", ".join(f"{sql} AS {name}" for name, sql in holds.items())},
+                       {self.json_array(*rule.records)} AS record_ids,
+                       {self.json_object(**rule.detail)} AS detail
+                FROM {source or rule.source}
+                WHERE {scope}({rule.condition})""",
+            order_by=order_by,
             **params,
-        )
-
-    def raise_for_payments(
-        self,
-        kind: str,
-        *,
-        where: str,
-        detail: dict[str, str],
-        join: str = "",
-        records: str = "COALESCE(p.preliminary_record_id, p.confirmed_record_id)",
-        key: str = "p.id",
-        source: str = "payments p",
-        **params: Any,
-    ) -> None:
-        """One exception per payment row of ``source`` matching ``where`` (key ``<kind>:pay:<key>``)."""
-        self.raise_exceptions(
-            kind,
-            f"""SELECT '{kind}:pay:' || {key} AS key, p.slip_id, p.claim_id, p.id AS payment_id, p.agent_id,
-                       p.amount, {self.json_array(records)} AS record_ids,
-                       {self.json_object(**detail)} AS detail
-                FROM {source} {join}
-                WHERE {where}""",
-            **params,
-        )
-
-    def raise_for_records(
-        self,
-        kind: str,
-        *,
-        where: str,
-        detail: dict[str, str],
-        slip: str = NULL_INT,
-        claim: str = NULL_INT,
-        payment: str = NULL_BIGINT,
-    ) -> None:
-        """One exception per new settlement record ``r`` matching ``where`` (key ``<kind>:rec:<id>``)."""
-        self.raise_exceptions(
-            kind,
-            f"""SELECT '{kind}:rec:' || r.id AS key, {slip} AS slip_id, {claim} AS claim_id,
-                       {payment} AS payment_id, r.agent_id, r.amount, {self.json_array("r.id")} AS record_ids,
-                       {self.json_object(**detail)} AS detail
-                FROM settlement_records r
-                WHERE {NEW} AND {where}""",
         )

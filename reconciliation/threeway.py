@@ -109,10 +109,9 @@ def remittances(
         groups = q.run(
             """SELECT r.channel_code, r.paid_date, count(*), COALESCE(sum(r.amount), 0)
                FROM settlement_records r
-               WHERE r.agent_id = :a AND r.transfer_date = :d AND r.kind = 'confirmed'
-                 AND NOT (r.kind_code = '12' AND EXISTS (
-                     SELECT 1 FROM settlement_records k WHERE k.kind_code = '22' AND k.agent_id = r.agent_id
-                       AND k.payment_number = r.payment_number AND k.paid_date = r.paid_date))
+               WHERE r.agent_id = :a AND r.transfer_date = :d AND """
+            + rules.REMITTED
+            + """
                GROUP BY r.channel_code, r.paid_date""",
             a=agent_id,
             d=day,
@@ -129,9 +128,8 @@ def remittances(
             d=day,
         ).all()
         credited = sum(-int(c[1]) if c[2] else int(c[1]) for c in credits)
-        status = rules.remittance_status(
-            owed.expected, credited, bool(credits), overdue=as_of >= calendar.due_by(day)
-        )
+        overdue = as_of >= calendar.due_by(day)
+        status = rules.remittance_status(owed.expected, credited, bool(credits), overdue=overdue)
         figures: dict[str, Any] = {
             "records": sum(int(g[2]) for g in groups),
             "gross": owed.gross,
@@ -146,7 +144,7 @@ def remittances(
         row = _store(q, agent_id, day, figures)
         if row is None:
             continue
-        _settle_mismatch_exceptions(q, row)
+        _settle_mismatch_exceptions(q, row, overdue=overdue)
         if status == "matched":
             result.remittances_matched += 1
             _give_receipt_dates(q, row)
@@ -176,11 +174,14 @@ def _store(q: Sql, agent_id: int, day: datetime.date, figures: dict[str, Any]) -
     return {"id": new_id, "agent_id": agent_id, "transfer_date": day, **values}
 
 
-def _settle_mismatch_exceptions(q: Sql, row: Mapping[str, Any]) -> None:
-    """Keep one open remittance_mismatch per (agent, date) with the current figures; close it when they
-    agree."""
-    prefix = f"remittance_mismatch:{row['agent_id']}:{row['transfer_date'].isoformat()}:"
-    current = f"{prefix}{row['expected']}:{row['credited']}"
+def _settle_mismatch_exceptions(q: Sql, row: Mapping[str, Any], *, overdue: bool) -> None:
+    """Keep one open remittance_mismatch (:data:`rules.REMITTANCE_MISMATCH`) per (agent, date) with the
+    current figures; close it when they agree."""
+    rule = rules.REMITTANCE_MISMATCH
+    figures = {"rid": row["id"], "credits": bool(row["bank_record_ids"]), "overdue": overdue}
+    prefix, current = q.run(
+        f"SELECT {rules.REMITTANCE_OF}, {rule.key} FROM remittances m WHERE m.id = :rid", rid=row["id"]
+    ).one()
     stale = (
         q.run(
             # kind and status first: the (status, kind) index finds the few open mismatches; the key's LIKE
@@ -210,19 +211,8 @@ def _settle_mismatch_exceptions(q: Sql, row: Mapping[str, Any]) -> None:
             note=note,
             data=to_json({"resolution": "no_action"}),
         )
-    if row["status"] != "mismatch":
-        return
-    q.raise_one(
-        "remittance_mismatch",
-        current,
-        agent_id=row["agent_id"],
-        amount=row["expected"] - row["credited"],
-        detail={
-            "transfer_date": row["transfer_date"].isoformat(),
-            **{name: row[name] for name in ("expected", "credited", "gross", "fees", "fee_tax", "mode")},
-        },
-    )
-    if row["bank_record_ids"]:
+    q.raise_rule(rule, where="m.id = :rid", **figures)
+    if row["status"] == "mismatch" and row["bank_record_ids"]:  # the credits the raised exception is about
         q.run(
             "UPDATE recon_exceptions SET bank_record_ids = :b WHERE key = :k",
             b=to_json(row["bank_record_ids"]),
@@ -245,3 +235,22 @@ def _give_receipt_dates(q: Sql, row: Mapping[str, Any]) -> None:
         a=row["agent_id"],
         **params,
     )
+
+
+def direct_receipts(q: Sql) -> list[int]:
+    """Payments this run confirmed that the office's bank received itself (:data:`rules.RECEIVED_DIRECTLY`,
+    the bank counter): the payment date is the receipt date, fiscal year and arrears by
+    :func:`rules.revenue_year`. Returns their ids (the gateway books their accounting entries)."""
+    where = f"{rules.RECEIVED_DIRECTLY} AND p.updated_at = :now AND p.receipt_date IS NULL"
+    rows = q.run(f"SELECT p.id, p.paid_date FROM payments p WHERE {where} ORDER BY p.id").all()
+    for day in sorted({as_date(paid) for _, paid in rows}):
+        fiscal, arrears, params = rules.revenue_year_sql(day, "c.fiscal_year")
+        q.run(
+            f"""UPDATE payments SET receipt_date = :receipt,
+                   fiscal_year = (SELECT {fiscal} FROM claims c WHERE c.id = payments.claim_id),
+                   arrears = (SELECT {arrears} FROM claims c WHERE c.id = payments.claim_id)
+                WHERE id IN (SELECT p.id FROM payments p WHERE {where} AND p.paid_date = :receipt)""",
+            receipt=day,
+            **params,
+        )
+    return [int(i) for i, _ in rows]

@@ -88,6 +88,12 @@ def _book_remittance(ctx: Context, remittance_id: int) -> None:
     ledger.add_entries(ctx, remittance_id=remittance_id)
 
 
+def _book_payments(ctx: Context, payment_ids: list[int]) -> None:
+    """The accounting entries of payments the bank received directly (bank-counter data)."""
+    if payment_ids:
+        ledger.add_entries(ctx, payment_ids=payment_ids)
+
+
 def _params(ctx: Context, now: datetime.datetime) -> engine.Params:
     """The engine's parameters for a run in ``ctx`` that marks its rows with ``now``."""
     s = ctx.settings
@@ -101,6 +107,7 @@ def _params(ctx: Context, now: datetime.datetime) -> engine.Params:
         agents=lambda: _agents(ctx),
         calendar=Calendar(cal.next_office_day, CREDIT_GRACE_OFFICE_DAYS),
         on_matched=partial(_book_remittance, ctx),
+        on_received=partial(_book_payments, ctx),
         crash=crash_point,
     )
 

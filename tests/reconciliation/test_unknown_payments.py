@@ -131,3 +131,20 @@ def test_records_after_a_resolution_make_a_follow_up_exception(world: World) -> 
     assert follow_up["status"] == "open"
     assert follow_up["key"].startswith(first["key"] + ":")
     assert follow_up["records"] == _record_ids(world)[1:]
+
+
+def test_an_unknown_confirmation_still_counts_for_its_transfer_date(world: World) -> None:
+    """Records of unknown payments leave the queue before the matching steps; the transfer date of their
+    confirmation is still evaluated by the three-way match: nothing credited by the deadline is a
+    remittance_mismatch (the money was remitted for the office, whatever the slip)."""
+    barcode = world.barcode()
+    world.claim("C1")
+    world.at("2026-11-21")
+    world.ingest(world.rec("01", barcode), world.rec("02", barcode))  # transfer date 2026-11-20
+    result = world.reconcile("2026-11-27")  # past the deadline of 2026-11-20, no credit came
+    assert result["by_kind"] == {"unknown_slip": 1, "remittance_mismatch": 1}
+    fresh(world.ctx)
+    expected, credited = world.ctx.session.execute(
+        sa.text("SELECT expected, credited FROM remittances WHERE transfer_date = '2026-11-20'")
+    ).one()
+    assert (expected, credited) == (12_000, 0)
