@@ -16,12 +16,19 @@ from pathlib import Path
 
 from barcodes import cvs
 from gateway.pdf.model import AddressBlock
+from gateway.pdf.model import ContactBlock
 from gateway.pdf.model import Envelope
 from gateway.pdf.model import SenderBlock
 from gateway.pdf.model import SlipDocument
 from gateway.pdf.slip import render_batch_pdf
 
 SEAL = Path(__file__).resolve().parent.parent / "gateway" / "pdf" / "assets" / "demo_seal.png"
+CONTACT = ContactBlock(
+    name="見本市 会計課 収納係",
+    phone="000-0000-0000",
+    hours="平日 8時30分〜17時15分",
+    counter_bank="指定金融機関(見本銀行)の窓口",
+)
 CHANNELS = ("セブン-イレブン", "ローソン", "ファミリーマート", "ミニストップ", "PayPay", "au PAY", "d払い")
 
 
@@ -59,6 +66,7 @@ def envelopes(pages: int, slips_per_envelope: int = 2) -> Iterator[Envelope]:
                     reason_line="令和8年11月1日付け通知のとおり",
                     qr_url=f"https://pay.example.jp/p/tok{serial:010d}{instalment:03d}abcdefgh",
                     accepted_channels=CHANNELS,
+                    contact=CONTACT,
                     instalment=instalment,
                     instalment_count=slips_per_envelope,
                     issuer_seal_png=seal,

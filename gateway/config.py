@@ -10,6 +10,8 @@ import base64
 import datetime
 import os
 import secrets
+import sys
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -19,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from gateway.pdf.wording import CONTACT_MAX_CHARS
+from gateway.pdf.wording import phone_number
+from gateway.pdf.wording import privacy_word
 
 PREFIX = "GATEWAY_"
 SQLITE_DEFAULT = "sqlite:///instance/gateway.sqlite3"
@@ -66,6 +71,14 @@ class Settings:
     sender_address: str = ""
     issuer_name: str = "見本市"
     seal_image: str = ""
+    contact_name: str = ""
+    """お問い合わせ先 on every slip and the payer pages: a neutral section (e.g. 〇〇市 会計課 収納係)."""
+    contact_phone: str = ""
+    """Digits and hyphens, 10 or 11 digits (printed, and a ``tel:`` link on the payer pages)."""
+    contact_hours: str = ""
+    """When the contact answers, e.g. 平日 8時30分〜17時15分."""
+    counter_bank: str = ""
+    """Where a slip is paid after its 取扱期限, with the slip itself: e.g. 指定金融機関(〇〇銀行)の窓口."""
     accepted_channels: tuple[str, ...] = (
         "セブン-イレブン",
         "ローソン",
@@ -115,6 +128,12 @@ class Settings:
     """Last day (Japan time, ``YYYY-MM-DD``) agent clients may sign with version 1; empty: no end yet."""
     rejected_post_keep_bytes: int = 64 * 1024
     """A rejected agent post up to this size is archived; a larger one only by SHA-256, size and error."""
+    profile_dir: str = ""
+    """Directory of the office's own agent-layout profiles (``*.toml``, docs/agent-profiles.md); each becomes
+    an adapter named after it when the settings load. Empty: the built-in adapters only."""
+    bank_mappings: str = ""
+    """Directories (``os.pathsep``-separated) of the office's bank-counter column mappings (``*.toml``,
+    docs/settlements.md "The bank counter"). Empty: the built-in synthetic example only."""
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -188,7 +207,7 @@ def load_settings(
         if not values.get(name):
             values[name] = str(Path(values.get("instance_dir", "instance")) / name.removesuffix("_dir"))
     settings = Settings(**values, extra=extra)
-    return _check(_with_keys(settings))
+    return _with_formats(_check(_with_contact(_with_keys(settings))))
 
 
 def _check(s: Settings) -> Settings:
@@ -229,6 +248,82 @@ def _check(s: Settings) -> Settings:
             raise ConfigError("GATEWAY_SIGNATURE_V1_UNTIL must be a date YYYY-MM-DD or empty") from None
     if s.rejected_post_keep_bytes < 0:
         raise ConfigError("GATEWAY_REJECTED_POST_KEEP_BYTES must not be negative")
+    return s
+
+
+CONTACT_SETTINGS = ("contact_name", "contact_phone", "contact_hours", "counter_bank")
+"""The office's contact printed on every slip and the payer pages (see docs/slips.md)."""
+DEMO_CONTACT: dict[str, Any] = {
+    "contact_name": "見本市 会計課 収納係",
+    "contact_phone": "000-0000-0000",
+    "contact_hours": "平日 8時30分〜17時15分",
+    "counter_bank": "指定金融機関(見本銀行)の窓口",
+}
+"""Synthetic contact of the demo and the tests: used only while the issuer is the demo's 見本市 too."""
+
+
+def _with_contact(s: Settings) -> Settings:
+    """Check the contact settings; fill in the synthetic demo contact when nothing about the office is set.
+
+    An office that names itself (``GATEWAY_ISSUER_NAME``) or sets any contact setting must set all four: a
+    slip with the demo's phone number, or half of one office's contact, must never be printed.
+    """
+    demo_issuer = s.issuer_name == next(f.default for f in fields(Settings) if f.name == "issuer_name")
+    if demo_issuer and not any(getattr(s, name).strip() for name in CONTACT_SETTINGS):
+        s = replace(s, **DEMO_CONTACT)
+    changes: dict[str, Any] = {}
+    for name in CONTACT_SETTINGS:
+        key = PREFIX + name.upper()
+        value = getattr(s, name).strip()
+        if not value:
+            raise ConfigError(
+                f"{key} is required: the office's contact is printed on every slip "
+                f"(set {', '.join(PREFIX + n.upper() for n in CONTACT_SETTINGS)})",
+                field=key,
+            )
+        if any(unicodedata.category(c).startswith("C") for c in value):
+            raise ConfigError(f"{key} must be one line of text", field=key)
+        word = privacy_word(value)
+        if word is not None:
+            raise ConfigError(
+                f"{key} contains {word!r}: slips and the payer page must not tell why money is owed "
+                "(name a neutral section, e.g. 会計課 収納係)",
+                field=key,
+            )
+        most = CONTACT_MAX_CHARS.get(name.removeprefix("contact_"))
+        if most is not None and len(value) > most:
+            raise ConfigError(f"{key} is longer than {most} characters (it must fit the slip)", field=key)
+        if name == "contact_phone":
+            try:
+                value = phone_number(value)
+            except ValueError as ex:
+                raise ConfigError(f"{key}: {ex}", field=key) from None
+        changes[name] = value
+    return replace(s, **changes)
+
+
+def _with_formats(s: Settings) -> Settings:
+    """Register the office's agent-layout profiles (``GATEWAY_PROFILE_DIR``) and bank-counter mappings
+    (``GATEWAY_BANK_MAPPINGS``): an invalid one stops the start, named.
+
+    The adapters registry is process-wide; loading settings again replaces what earlier settings registered.
+    The adapters are imported here only when one of the two is set or they are loaded already: a command that
+    reads no settlement file (``gateway claims show``) does not pay for importing them.
+    """
+    if not (s.profile_dir or s.bank_mappings) and "adapters" not in sys.modules:
+        return s
+    from adapters import bank_counter
+    from adapters import use_profile_dir
+    from adapters.errors import ProfileError
+
+    try:
+        use_profile_dir(s.profile_dir or None)
+    except ProfileError as ex:
+        raise ConfigError(f"GATEWAY_PROFILE_DIR: {ex}") from ex
+    try:
+        bank_counter.configure(s.bank_mappings or None)
+    except bank_counter.MappingError as ex:
+        raise ConfigError(f"GATEWAY_BANK_MAPPINGS: {ex}") from ex
     return s
 
 

@@ -25,6 +25,7 @@ from gateway.issuing import slips as slip_service
 from gateway.models import Claim
 from gateway.models import Slip
 from gateway.pdf.model import AddressBlock
+from gateway.pdf.model import ContactBlock
 from gateway.pdf.model import SenderBlock
 from gateway.pdf.model import SlipContentError
 from gateway.pdf.model import SlipDocument
@@ -75,6 +76,14 @@ def sender(ctx: Context) -> SenderBlock:
     )
 
 
+def contact(ctx: Context) -> ContactBlock:
+    """The office's neutral contact and counter bank, for slips and the payer pages (checked at load)."""
+    s = ctx.settings
+    return ContactBlock(
+        name=s.contact_name, phone=s.contact_phone, hours=s.contact_hours, counter_bank=s.counter_bank
+    )
+
+
 def instalment_counts(ctx: Context, claim_ids: list[int]) -> dict[int, int]:
     """Instalments per claim (distinct instalment numbers of slips that are not void)."""
     rows = ctx.session.execute(
@@ -108,6 +117,7 @@ def slip_document(
         payer_name=payer_name,
         qr_url=slip_service.payer_url(ctx, slip),
         accepted_channels=s.accepted_channels,
+        contact=contact(ctx),
     )
 
 

@@ -1,9 +1,9 @@
 """What a slip PDF prints: frozen dataclasses, checked when built.
 
 A :class:`SlipDocument` refuses to exist when its printed fields disagree with its barcode (amount, payment
-number, reissue count, expiry) or when any text it would print contains one of the words that would reveal why
-the money is owed (:data:`PRIVACY_WORDS`, spec/barcode.md "Privacy"). Names are given without the honorific;
-the renderer adds 様.
+number, reissue count, expiry), when it has no office contact (:class:`ContactBlock`) or when any text it
+would print contains one of the words that would reveal why the money is owed (:data:`PRIVACY_WORDS`,
+spec/barcode.md "Privacy"). Names are given without the honorific; the renderer adds 様.
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ from dataclasses import fields
 from barcodes import cvs
 from barcodes.exceptions import BarcodeError
 from barcodes.render import SymbolOptions
+from gateway.pdf.wording import CONTACT_MAX_CHARS
+from gateway.pdf.wording import PRIVACY_WORDS
+from gateway.pdf.wording import phone_number
+from gateway.pdf.wording import privacy_word
 
 __all__ = [
     "PRIVACY_WORDS",
     "AddressBlock",
+    "ContactBlock",
     "Envelope",
     "PrivacyWordError",
     "SenderBlock",
@@ -28,20 +33,6 @@ __all__ = [
     "SlipDocument",
     "SymbolOptions",
 ]
-
-PRIVACY_WORDS: tuple[str, ...] = (
-    "生活保護",
-    "保護費",
-    "保護",
-    "福祉",
-    "扶助",
-    "徴収金",
-    "不正",
-    "第63条",
-    "第78条",
-    "ケース",
-)
-"""Words that never appear on a slip, an envelope, a PDF's metadata or a QR URL (spec/barcode.md)."""
 
 _POSTAL_CODE = re.compile(r"^(\d{3})-?(\d{4})$", re.ASCII)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -72,9 +63,9 @@ def _check_neutral(owner: object) -> None:
         for text in texts:
             if not isinstance(text, str):
                 continue
-            for word in PRIVACY_WORDS:
-                if word in text:
-                    raise PrivacyWordError(field=f.name, word=word)
+            word = privacy_word(text)
+            if word is not None:
+                raise PrivacyWordError(field=f.name, word=word)
 
 
 def _check_lines(owner: object, name: str, *, least: int, most: int, drop_blank: bool = False) -> None:
@@ -95,6 +86,41 @@ def _check_text(owner: object, name: str) -> None:
     value = getattr(owner, name)
     if not isinstance(value, str) or not value.strip():
         raise SlipContentError(f"{name} must be a non-empty string", field=name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactBlock:
+    """The office's contact printed on every slip and shown on the payer pages, and the counter bank.
+
+    From configuration (``GATEWAY_CONTACT_*``, ``GATEWAY_COUNTER_BANK``): a section whose name says nothing
+    about why the money is owed (e.g. 見本市 会計課 収納係, never the welfare office).
+
+    Raises:
+        SlipContentError: a text is empty or too long, or the phone number is not one.
+        PrivacyWordError: a text contains a word from :data:`PRIVACY_WORDS`.
+    """
+
+    name: str
+    """e.g. 見本市 会計課 収納係."""
+    phone: str
+    """Digits and hyphens, e.g. 000-0000-0000; normalised to half-width."""
+    hours: str
+    """e.g. 平日 8時30分〜17時15分."""
+    counter_bank: str
+    """Where the slip is paid after its 取扱期限, e.g. 指定金融機関(見本銀行)の窓口."""
+
+    def __post_init__(self) -> None:
+        for name in ("name", "phone", "hours", "counter_bank"):
+            _check_text(self, name)
+            object.__setattr__(self, name, getattr(self, name).strip())
+        for name, most in CONTACT_MAX_CHARS.items():
+            if len(getattr(self, name)) > most:
+                raise SlipContentError(f"{name} is longer than {most} characters", field=name)
+        try:
+            object.__setattr__(self, "phone", phone_number(self.phone))
+        except ValueError as ex:
+            raise SlipContentError(str(ex), field="phone") from None
+        _check_neutral(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +153,8 @@ class SlipDocument:
     """The payer page; the QR code is labelled as not a payment code."""
     accepted_channels: tuple[str, ...]
     """The chains and apps the office has enabled, as printed (e.g. セブン-イレブン, PayPay)."""
+    contact: ContactBlock
+    """The office's neutral お問い合わせ先 and where the slip is paid after its 取扱期限 (configuration)."""
     item_label: str = "納付金"
     payee_label: str = "会計管理者"
     instalment: int = 1
@@ -182,6 +210,8 @@ class SlipDocument:
             _check_text(self, "payer_name")
         if self.issuer_seal_png is not None and not self.issuer_seal_png.startswith(_PNG_SIGNATURE):
             raise SlipContentError("issuer seal is not a PNG image", field="issuer_seal_png")
+        if not isinstance(self.contact, ContactBlock):
+            raise SlipContentError("a slip carries the office's contact", field="contact")
         _check_neutral(self)
 
 

@@ -3,12 +3,15 @@
 Page layout (A4 portrait, folded in three for a 長形3号 window envelope; the folds at 99 mm and 198 mm):
 
 * top third (0–99 mm): the envelope window with the sender and the addressee (first page of an envelope only),
-  the title, a short neutral notice and the payer-page QR code;
+  the title with the office's contact (お問い合わせ先) under it, a short neutral notice and the payer-page QR
+  code, captioned with what the page it opens is for (the caption and the page's heading share the wording of
+  :mod:`gateway.pdf.wording`);
 * bottom two thirds: three parts side by side, 70 mm each, separated by perforation lines:
-  領収証書 (kept by the payer, the only part with the payer's name), 納付書 (kept by the store or other
-  collecting institution, as municipal slips name it; carries the GS1-128 barcode) and 領収済通知書 (returned
-  to the office). Every part carries the due date and the 取扱期限 (the barcode's expiry). The office's part
-  keeps an area free for an eL-QR code, printed blank (no box, no label) until eL-QR is enabled.
+  領収証書 (kept by the payer, the only part with the payer's name; below the seal it says where the slip is
+  paid after its 取扱期限 and whom to call), 納付書 (kept by the store or other collecting institution, as
+  municipal slips name it; carries the GS1-128 barcode) and 領収済通知書 (returned to the office). Every part
+  carries the due date and the 取扱期限 (the barcode's expiry). The office's part keeps an area free for an
+  eL-QR code, printed blank (no box, no label) until eL-QR is enabled.
 
 The barcode is drawn as vector rectangles from :func:`barcodes.render.modules` (no raster, no jitter) at
 least 9 mm below the lower fold, with its quiet zones clear; the QR code is drawn from
@@ -41,12 +44,16 @@ from barcodes import qr
 from barcodes import render
 from barcodes.render import SymbolOptions
 from gateway.pdf.model import AddressBlock
+from gateway.pdf.model import ContactBlock
 from gateway.pdf.model import Envelope
 from gateway.pdf.model import SenderBlock
 from gateway.pdf.model import SlipContentError
 from gateway.pdf.model import SlipDocument
 from gateway.pdf.wareki import fiscal_year_label
 from gateway.pdf.wareki import wareki_date
+from gateway.pdf.wording import CONTACT_HEADING
+from gateway.pdf.wording import QR_LABEL
+from gateway.pdf.wording import after_expiry_sentence
 
 __all__ = ["BatchStats", "render_batch_pdf", "render_slip_pdf"]
 
@@ -87,8 +94,10 @@ NOTICE_LEFT_MM = 15.0
 NOTICE_RIGHT_MM = 165.0
 NOTICE_TOP_MM = 66.0
 NOTICE_BOTTOM_MM = 96.0
+CONTACT_TOP_LEFT_MM = 120.0
+"""The office's contact under the title, left of the QR code and outside the envelope window."""
+CONTACT_TOP_MM = 41.5
 
-QR_LABEL = ("スマートフォンで納付書を表示", "(支払いには使えません)")
 NO_APP_RECEIPT = "アプリでは領収証書は発行されません。"
 NO_CORRECTION = "金額を訂正したものは取り扱えません"
 AFTER_EXPIRY = "期限後は金融機関窓口でお支払いください"
@@ -102,6 +111,14 @@ class BatchStats:
 
     pages: int
     envelopes: int
+
+
+@dataclass(frozen=True)
+class _ContactLayout:
+    """The contact block measured once: the wrapped after-expiry sentence, each contact line and its size."""
+
+    sentence: tuple[str, ...]
+    lines: tuple[tuple[str, float], ...]
 
 
 @functools.cache
@@ -150,6 +167,11 @@ def _channel_tokens(channels: tuple[str, ...]) -> list[str]:
     items = [f"{name}、" for name in channels[:-1]] + [channels[-1]]
     items[0] = "取扱:" + items[0]
     return items
+
+
+def _qr_left_mm() -> float:
+    """Left edge of the QR code (quiet zone included) at its largest (a 45-module symbol for a long URL)."""
+    return QR_RIGHT_MM - 45 * QR_MODULE_MM
 
 
 def _amount_text(amount: int) -> str:
@@ -234,6 +256,8 @@ class _SlipPainter:
         self.page = _Page(canvas, _register_font())
         self.symbol = symbol
         self._check_symbol_fits(symbol)
+        # Every slip of a batch carries the same contact: measure and wrap it once, not once per page.
+        self._contact_layouts: dict[tuple[ContactBlock, float, float], _ContactLayout] = {}
 
     @staticmethod
     def _check_symbol_fits(symbol: SymbolOptions) -> None:
@@ -289,6 +313,7 @@ class _SlipPainter:
         p.text(120, 35, f"納付書番号 {slip.slip_number}", 8)
         if slip.reissue_count > 0:
             self._reissue_mark(176, 16.5, 11)
+        self._contact_top(slip.contact)
         lines = [_opening(slip.reason_line)]
         lines.append("次のコンビニエンスストア・スマートフォン決済アプリでお支払いいただけます。")
         lines.append(NO_APP_RECEIPT + "領収証書が必要な方はコンビニエンスストアでお支払いください。")
@@ -305,6 +330,39 @@ class _SlipPainter:
                 p.text(NOTICE_LEFT_MM, baseline, line, size)
                 baseline += leading
         self._qr(slip.qr_url)
+
+    def _contact_layout(self, contact: ContactBlock, width: float, smallest: float) -> _ContactLayout:
+        """The after-expiry sentence wrapped to ``width`` and the contact's lines with their font sizes.
+
+        Raises:
+            SlipContentError: a line does not fit ``width`` at ``smallest`` (``field`` names its setting).
+        """
+        key = (contact, width, smallest)
+        layout = self._contact_layouts.get(key)
+        if layout is None:
+            p = self.page
+            lines = zip(
+                ("contact_name", "contact_phone", "contact_hours"),
+                (contact.name, f"電話 {contact.phone}", contact.hours),
+                strict=True,
+            )
+            layout = _ContactLayout(
+                sentence=tuple(p.wrap(after_expiry_sentence(contact.counter_bank), 6.5, width)),
+                lines=tuple(
+                    (line, p.fit_size(line, 7.5, width, smallest=smallest, field=field))
+                    for field, line in lines
+                ),
+            )
+            self._contact_layouts[key] = layout
+        return layout
+
+    def _contact_top(self, contact: ContactBlock) -> None:
+        """お問い合わせ先 under the title: right of the envelope window, left of the QR code."""
+        p = self.page
+        layout = self._contact_layout(contact, _qr_left_mm() - 3.0 - CONTACT_TOP_LEFT_MM, 5.5)
+        p.text(CONTACT_TOP_LEFT_MM, CONTACT_TOP_MM, CONTACT_HEADING, 6.5)
+        for i, (line, size) in enumerate(layout.lines):
+            p.text(CONTACT_TOP_LEFT_MM, CONTACT_TOP_MM + 4.0 + i * 3.8, line, size)
 
     def _qr(self, url: str) -> None:
         p = self.page
@@ -422,6 +480,27 @@ class _SlipPainter:
                 mask="auto",
                 preserveAspectRatio=True,
             )
+        bottom = max(seal_top + seal_size, seal_top + 6.0 + (len(issuer_lines) - 1) * 3.8)
+        self._contact_payer(slip.contact, left, inner, bottom + 5.0)
+
+    def _contact_payer(self, contact: ContactBlock, left: float, inner: float, top: float) -> None:
+        """Where to pay after the 取扱期限 (the counter bank, with this slip) and whom to call, above the
+        stamp box of the payer's part."""
+        p = self.page
+        layout = self._contact_layout(contact, inner, 6.0)
+        p.line(left, top, left + inner, top)
+        baseline = top + 3.6
+        for line in layout.sentence:
+            p.text(left, baseline, line, 6.5)
+            baseline += 3.1
+        baseline += 1.2
+        p.text(left, baseline, CONTACT_HEADING, 6.5)
+        baseline += 3.6
+        for line, size in layout.lines:
+            p.text(left, baseline, line, size)
+            baseline += 3.6
+        if baseline - 2.0 > STAMP_BOX_TOP_MM - 5.0:
+            raise SlipContentError("the office's contact does not fit the payer's part", field="contact")
 
     def _store_part(self, slip: SlipDocument, x0: float, top: float) -> None:
         p = self.page

@@ -15,6 +15,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from barcodes import cvs
+from gateway.pdf.model import ContactBlock
 from gateway.pdf.model import SlipDocument
 
 SEAL_PATH = Path(__file__).resolve().parents[2] / "gateway" / "pdf" / "assets" / "demo_seal.png"
@@ -25,6 +26,12 @@ SAMPLE_BARCODE = "91912345001232600000123400300026013100100001"
 PAYMENT_NUMBER = "2600000123400300"
 PAYER_NAME = "見本 花子"
 QR_URL = "https://pay.example.jp/p/Qm9vZ3VzVG9rZW4xMjM0NTY"
+CONTACT = ContactBlock(
+    name="みほん市 会計課 収納係",
+    phone="000-1111-2222",
+    hours="平日 8時30分〜17時15分",
+    counter_bank="指定金融機関(見本銀行)の窓口",
+)
 CHANNELS = ("セブン-イレブン", "ローソン", "ファミリーマート", "PayPay", "au PAY", "d払い")
 
 PT_PER_MM = 72 / 25.4
@@ -45,6 +52,7 @@ def slip_fields(**overrides: Any) -> dict[str, Any]:
         "reason_line": "令和7年11月1日付け通知のとおり",
         "qr_url": QR_URL,
         "accepted_channels": CHANNELS,
+        "contact": CONTACT,
         "payer_name": PAYER_NAME,
         "issuer_seal_png": SEAL_PATH.read_bytes(),
     }
