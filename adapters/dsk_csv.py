@@ -7,6 +7,11 @@ full-width ``１``/``２``); 13 columns; no trailer, so the row count is the onl
 row (wrong column count, a last line that ends mid-row) is an error. Data kinds ``01``/``02``/``03`` and the
 postal ``12``/``22`` (both confirmed; ``22`` carries a corrected amount and replaces the ``12``).
 
+DSK's record-type list also has ``81``, whose meaning is not published. By default a file holding one is
+refused at that row; an agent's configuration may say ``record_type_81="skip"`` instead: such rows (13
+columns, otherwise unread) yield no record and are counted in :attr:`Adapter.skipped`, so that the ingest
+reports them. Mapping them to a known kind is deliberately not offered: nobody knows what they mean.
+
 More information:
 
 * ../shared/spec/settlement-formats.md §2 (the contract)
@@ -33,6 +38,8 @@ import datetime
 import unicodedata
 from collections.abc import Iterable
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -97,6 +104,13 @@ COLUMNS = (
 """Field names used in records and errors, by column."""
 
 KINDS = ("01", "02", "03", "12", "22")
+RECORD_TYPE_81 = "81"
+"""DSK's record type whose meaning is not published (see :data:`RECORD_TYPE_81_TREATMENTS`)."""
+RECORD_TYPE_81_TREATMENTS = ("reject", "skip")
+"""How an agent's configuration may have type-81 rows treated: refuse the file (the default), or skip the
+rows (no record, counted in :attr:`Adapter.skipped`)."""
+SKIPPED_LINES_KEPT = 100
+"""Line numbers of skipped rows kept per kind (the count is always complete)."""
 TRANSFER_KINDS = ("02", "12", "22")
 """Kinds that carry a transfer date (振込日); the others have ``0``."""
 
@@ -166,18 +180,52 @@ def _decode_head(head: bytes, encodings: tuple[str, ...] = ENCODINGS) -> list[st
     return None
 
 
+@dataclass
+class Skipped:
+    """Rows of one record type that an agent's configuration says to skip (not stored)."""
+
+    records: int = 0
+    lines: list[int] = field(default_factory=list)
+    """The first :data:`SKIPPED_LINES_KEPT` line numbers."""
+
+    def add(self, line_no: int) -> None:
+        self.records += 1
+        if len(self.lines) < SKIPPED_LINES_KEPT:
+            self.lines.append(line_no)
+
+
 class Adapter(base.Adapter):
     """Reads ``dsk_csv`` daily files.
 
     Args:
         encoding: force ``cp932``, ``utf-8`` or ``utf-8-sig`` instead of detecting it.
+        record_type_81: ``reject`` (default: the file is refused at the first type-81 row) or ``skip`` (the
+            rows are skipped and counted in :attr:`skipped` while :meth:`parse` runs).
+
+    Raises:
+        ValueError: an unknown ``record_type_81`` treatment.
+
+    >>> Adapter(record_type_81="as:01")
+    Traceback (most recent call last):
+        ...
+    ValueError: record_type_81 must be one of reject, skip (not 'as:01')
     """
 
     name: ClassVar[str] = "dsk_csv"
     kind: ClassVar[Literal["payment", "bank"]] = "payment"
+    OPTIONS: ClassVar[dict[str, tuple[str, ...]]] = {"record_type_81": RECORD_TYPE_81_TREATMENTS}
+    """Options an agent's configuration may set (``agents.adapter_options``), with their allowed values."""
 
-    def __init__(self, encoding: str | None = None) -> None:
+    def __init__(self, encoding: str | None = None, record_type_81: str = "reject") -> None:
+        if record_type_81 not in RECORD_TYPE_81_TREATMENTS:
+            raise ValueError(
+                f"record_type_81 must be one of {', '.join(RECORD_TYPE_81_TREATMENTS)} "
+                f"(not {record_type_81!r})"
+            )
         self.encoding = encoding
+        self.record_type_81 = record_type_81
+        self.skipped: dict[str, Skipped] = {}
+        """Skipped rows by record type, of the latest :meth:`parse` (complete once it is exhausted)."""
 
     def identify(self, path: Path) -> bool:
         """The first line (within the first KB) is the dsk_csv header after NFKC."""
@@ -204,11 +252,23 @@ class Adapter(base.Adapter):
                 raise RecordOrderError("header missing", line_no=1, record_type="header")
             agent = consignor = None
             created_on = None
-            first_row = next(((no, line) for no, line in enumerate(lines[1:], 2) if line), None)
-            if first_row is not None:
-                line_no = first_row[0]
-                record = _parse_row(_split(first_row[1]), first_row[0], 1)
+            first_81: list[str] | None = None
+            # The owner is read from the first row of a known kind: a type-81 row's layout is not published
+            # (whether the file is refused for it is parse's business and depends on the agent's setting).
+            for no, line in enumerate(lines[1:], 2):
+                if not line:
+                    continue
+                line_no = no
+                columns = _split(line)
+                if columns and columns[0] == RECORD_TYPE_81:
+                    first_81 = first_81 or columns
+                    continue
+                record = _parse_row(columns, no, 1)
                 agent, consignor, created_on = record.agent_code, record.consignor_code, record.capture_date
+                break
+            else:
+                if first_81 is not None:
+                    agent, consignor, created_on = _owner_of_81(first_81)
         except SettlementFileError as err:
             err.locate(path, self.name)
             raise
@@ -230,17 +290,42 @@ class Adapter(base.Adapter):
         )
 
     def parse(self, path: Path) -> Iterator[PaymentRecord]:
-        """Stream the rows (after a first pass that settles the encoding)."""
+        """Stream the rows (after a first pass that settles the encoding); skipped rows go to
+        :attr:`skipped`."""
+        self.skipped = {}
+        skip = frozenset({RECORD_TYPE_81}) if self.record_type_81 == "skip" else frozenset()
         try:
             encoding = self.encoding or detect_encoding(Path(path))
             with open(path, "rb", buffering=BUFFER_SIZE) as f:
-                yield from _parse_stream(f, encoding)
+                yield from _parse_stream(f, encoding, skip, self.skipped)
         except SettlementFileError as err:
             err.locate(path, self.name)
             raise
 
 
-def _parse_stream(f: BinaryIO, encoding: str) -> Iterator[PaymentRecord]:
+def _owner_of_81(columns: list[str]) -> tuple[str | None, str | None, datetime.date | None]:
+    """Agent, consignor and creation date read off a type-81 row when its barcode column reads like every
+    other row's, else nothing (the row's layout is not published: no error is raised for it here)."""
+    if len(columns) != len(COLUMNS):
+        return None, None, None
+    digits = columns[3].removeprefix("EAN")
+    if digits == columns[3] or len(digits) != 44 or not (digits.isascii() and digits.isdigit()):
+        return None, None, None
+    try:
+        barcode = check_barcode(digits)
+        created_on: datetime.date | None = parse_yyyymmdd(columns[12])
+    except (SettlementFileError, ValueError):
+        return None, None, None
+    return barcode.agent_code, barcode.consignor_code, created_on
+
+
+def _parse_stream(
+    f: BinaryIO,
+    encoding: str,
+    skip: frozenset[str] = frozenset(),
+    skipped: dict[str, Skipped] | None = None,
+) -> Iterator[PaymentRecord]:
+    """The records of an open file; rows whose kind is in ``skip`` are counted in ``skipped`` instead."""
     line_no = 0
     record_no = 0
     blank_line: int | None = None
@@ -273,6 +358,20 @@ def _parse_stream(f: BinaryIO, encoding: str) -> Iterator[PaymentRecord]:
                 raise RecordError(
                     f"is not valid CSV: {ex}", line_no=line_no, record_type="data", record_no=record_no
                 ) from ex
+            if skip and columns and columns[0] in skip:
+                # Only the shape is checked (a cut row must still be noticed); the content is not read.
+                if len(columns) != len(COLUMNS):
+                    raise RecordLengthError(
+                        len(COLUMNS),
+                        len(columns),
+                        f"row has {len(columns)} columns, expected {len(COLUMNS)}",
+                        line_no=line_no,
+                        record_type="data",
+                        record_no=record_no,
+                    )
+                if skipped is not None:
+                    skipped.setdefault(columns[0], Skipped()).add(line_no)
+                continue
             record = _parse_row(columns, line_no, record_no)
         except RecordError as err:
             if terminated:

@@ -231,3 +231,49 @@ class ControlTotalMismatch(SettlementFileError):
             or f"{description or field} calculated {calculated} is out-of-balance with trailer {control}"
         )
         super().__init__(text, field=field, **location)
+
+
+class ProfileError(SettlementFileError):
+    """An agent-layout profile (``adapters/data/profiles/*.toml`` or an office's) that cannot be used.
+
+    Raised when the profile is loaded, before any settlement file is read: the message names the profile
+    file, the record and the field or key, e.g. ``mizuho120.toml: record "data" field "amount": positions
+    95-102 overlap "cvs_code" 97-102``.
+
+    Attributes:
+        path: the profile file.
+        record_type: the record (``header``, ``data``, ``trailer``, ``end``), when the problem is in one.
+        field: the field's name, when the problem is in one.
+        key: the TOML key at fault (``start``, ``type``, ``kinds`` …), when one is.
+    """
+
+    default_message = "profile is not valid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        record_type: str | None = None,
+        field: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.key = key
+        super().__init__(message, path=path, record_type=record_type, field=field)
+
+    @property
+    def location(self) -> str:
+        """Where the error is, e.g. ``mizuho120.toml: record "data" field "amount"``."""
+        parts: list[str] = []
+        if self.record_type:
+            parts.append(f'record "{self.record_type}"')
+        if self.field:
+            parts.append(f'field "{self.field}"')
+        if self.key:
+            parts.append(f'key "{self.key}"')
+        where = " ".join(parts)
+        name = os.path.basename(self.path) if self.path else "profile"
+        return f"{name}: {where}" if where else name
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.path else self.message

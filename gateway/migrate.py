@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 FINGERPRINT_KEY = "data_key_fingerprint"
-HEAD_REVISION = "0006_staff_sessions"
+HEAD_REVISION = "0007_agent_adapter_options"
 """The newest revision in ``migrations/versions``, the one the code needs (a test compares it with
 Alembic's own head: update it with each new migration)."""
 

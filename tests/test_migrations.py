@@ -19,8 +19,8 @@ def test_models_and_migrations_agree(db_url):
     assert diff == []
 
 
-def test_head_is_the_staff_sessions_revision():
-    assert migrate.head_revision() == "0006_staff_sessions"
+def test_head_is_the_agent_adapter_options_revision():
+    assert migrate.head_revision() == migrate.HEAD_REVISION == "0007_agent_adapter_options"
 
 
 def test_downgrade_to_foundation_and_up_again(db_url):
@@ -34,7 +34,7 @@ def test_downgrade_to_foundation_and_up_again(db_url):
     with get_engine(db_url).connect() as conn:
         assert "payments" not in sa.inspect(conn).get_table_names()
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0006_staff_sessions"
+    assert migrate.current_revision(db_url) == "0007_agent_adapter_options"
 
 
 def test_queue_of_unreconciled_records_survives_down_and_up(ctx, db_url):

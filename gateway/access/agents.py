@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -31,6 +33,7 @@ from gateway.models.settlement import select_fee
 # Matched whole (fullmatch): "$" would accept a trailing newline, "\d" non-ASCII digits.
 _CODE5 = re.compile(r"[0-9]{5}")
 _CHANNEL = re.compile(r"[0-9]{3,4}")
+_ADAPTER_OPTION = re.compile(r"([a-z0-9_]{1,32})\.([a-z0-9_]{1,64})=([A-Za-z0-9_:.-]{0,64})")
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,89 @@ class AgentInput:
     delegation_date: datetime.date | None = None
     consignor_code: str | None = None
     enabled: bool = True
+    adapter_options: dict[str, dict[str, str]] | None = None
+    """Per adapter, its options for this agent's files (``{"dsk_csv": {"record_type_81": "skip"}}``);
+    see :func:`parse_adapter_options` and :func:`check_adapter_options`."""
 
 
 def payment_adapter_names() -> list[str]:
     """The registered adapters that read payment files (the ones an agent can be configured for)."""
     from adapters import ADAPTERS
 
-    return sorted(name for name, cls in ADAPTERS.items() if cls.kind == "payment")
+    return sorted(
+        name for name, cls in ADAPTERS.items() if cls.kind == "payment" and getattr(cls, "agent_format", True)
+    )
+
+
+def adapter_option_choices(adapter: str) -> dict[str, tuple[str, ...]]:
+    """The options an agent may set for ``adapter`` and their allowed values (the first is the default);
+    the adapter class declares them (``OPTIONS``)."""
+    from adapters import ADAPTERS
+
+    cls = ADAPTERS.get(adapter)
+    return dict(getattr(cls, "OPTIONS", {}) or {})
+
+
+def _bad_option(option: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"adapter option {option!r}: {message}",
+        field="adapter_options",
+        key="agent.bad_adapter_option",
+        params={"option": option[:80]},
+    )
+
+
+def parse_adapter_options(items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``ADAPTER.OPTION=VALUE`` strings (``--adapter-option``) as a map by adapter; the names and values are
+    checked by :func:`check_adapter_options`.
+
+    >>> parse_adapter_options(["dsk_csv.record_type_81=skip"])
+    {'dsk_csv': {'record_type_81': 'skip'}}
+    >>> parse_adapter_options(["record_type_81=skip"])
+    Traceback (most recent call last):
+        ...
+    gateway.errors.InvalidInput: adapter option 'record_type_81=skip': write ADAPTER.OPTION=VALUE
+    """
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        text = item.strip()
+        match = _ADAPTER_OPTION.fullmatch(text)
+        if match is None:
+            raise _bad_option(text, "write ADAPTER.OPTION=VALUE")
+        adapter, name, value = match.groups()
+        if name in out.get(adapter, {}):
+            raise _bad_option(f"{adapter}.{name}", "given twice")
+        out.setdefault(adapter, {})[name] = value
+    return out
+
+
+def check_adapter_options(
+    options: Mapping[str, Mapping[str, str]], adapters: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """Check per-adapter options against what each adapter declares and the agent's own adapters.
+
+    Raises:
+        InvalidInput: an adapter the agent is not configured for, an unknown option name, or a value the
+            option does not take (``field`` = ``adapter_options``, the message names the option).
+    """
+    configured = list(adapters)
+    out: dict[str, dict[str, str]] = {}
+    for adapter, values in options.items():
+        if adapter not in configured:
+            raise _bad_option(
+                f"{adapter}.{next(iter(values), '')}",
+                f"the agent is not configured for {adapter} files ({', '.join(configured) or 'none'})",
+            )
+        choices = adapter_option_choices(adapter)
+        for name, value in values.items():
+            option = f"{adapter}.{name}"
+            if name not in choices:
+                known = ", ".join(f"{adapter}.{n}" for n in sorted(choices)) or "none"
+                raise _bad_option(option, f"unknown option (known: {known})")
+            if value not in choices[name]:
+                raise _bad_option(option, f"must be one of {', '.join(choices[name])} (not {value!r})")
+            out.setdefault(adapter, {})[name] = value
+    return out
 
 
 def normalise_channel(code: str, field: str = "channels") -> str:
@@ -133,6 +212,7 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
     if data.delegation_basis not in DELEGATION_BASES:
         raise InvalidInput("delegation basis must be art78_3 or designated", field="delegation_basis")
     channels = sorted({normalise_channel(c) for c in data.channels})
+    options = check_adapter_options(data.adapter_options or {}, chosen)
     consignor = (data.consignor_code or ctx.settings.consignor_code).strip()
     if not _CODE5.fullmatch(consignor):
         raise InvalidInput("consignor code must be 5 digits", field="consignor_code")
@@ -162,6 +242,7 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
         consignor_code=consignor,
         enabled=data.enabled,
         created_at=ctx.now(),
+        adapter_options=options or None,
     )
     ctx.session.add(agent)
     ctx.session.flush()
@@ -173,6 +254,7 @@ def add_agent(ctx: Context, data: AgentInput) -> Agent:
         channels=channels,
         remittance_mode=agent.remittance_mode,
         delegation_basis=agent.delegation_basis,
+        adapter_options=options,
     )
     if fee_given:
         assert data.fee_per_item is not None and data.tax_rate is not None
@@ -220,6 +302,28 @@ def add_fee(
     return row
 
 
+@mutation("agent.adapter_options")
+def set_adapter_options(ctx: Context, code: str, options: Mapping[str, Mapping[str, str]]) -> Agent:
+    """Set options of the adapters reading an agent's files (given options replace the stored ones of the
+    same name; the others stay), e.g. once the agent has said what its DSK record type 81 means.
+
+    Raises:
+        NotFound: no such agent.
+        InvalidInput: see :func:`check_adapter_options`; nothing is changed.
+    """
+    agent = get_agent(ctx, code)
+    checked = check_adapter_options(options, agent.adapter_list)
+    merged = {name: dict(values) for name, values in (agent.adapter_options or {}).items()}
+    for adapter, values in checked.items():
+        merged.setdefault(adapter, {}).update(values)
+    before = agent.adapter_options or {}
+    agent.adapter_options = merged or None  # a new object: the JSON column sees the change
+    ctx.session.add(agent)
+    ctx.session.flush()
+    ctx.record("agent.adapter_options", "agent", agent.code, before=before, after=merged)
+    return agent
+
+
 def get_agent(ctx: Context, code: str) -> Agent:
     agent = ctx.session.exec(select(Agent).where(Agent.code == code)).first()
     if agent is None:
@@ -264,6 +368,7 @@ def agent_json(ctx: Context, agent: Agent) -> dict[str, Any]:
         "channels": agent.channel_list,
         "consignor_code": agent.consignor_code,
         "enabled": agent.enabled,
+        "adapter_options": agent.adapter_options or {},
         "fees": [
             {
                 "channel_code": f.channel_code,

@@ -51,6 +51,11 @@ class IngestResult(ma.Schema):
     counts_by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
     amounts_by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
     error = fields.Dict(allow_none=True)
+    skipped = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={"description": "rows skipped as the agent's options say (DSK type 81), when some were"},
+    )
 
 
 class BatchResult(ma.Schema):

@@ -853,7 +853,20 @@ def _book(ctx: Context, payment: Payment) -> None:
 
 def _receipt(ctx: Context, payment: Payment, claim: Claim) -> None:
     """A confirmed matched payment whose remittance is already matched gets its receipt date and year now
-    (later remittances give it them in the reconciliation run)."""
+    (later remittances give it them in the reconciliation run). Money paid at the bank's counter reached the
+    office's account directly: its receipt date is the day it was paid."""
+    if (
+        payment.state == "confirmed"
+        and payment.channel_code == rules.BANK_COUNTER
+        and payment.receipt_date is None
+    ):
+        year = rules.revenue_year(payment.paid_date, claim.fiscal_year)
+        payment.receipt_date, payment.fiscal_year, payment.arrears = (
+            payment.paid_date,
+            year.fiscal_year,
+            year.arrears,
+        )
+        return
     if payment.state != "confirmed" or payment.transfer_date is None or payment.agent_id is None:
         return
     remittance = ctx.session.exec(

@@ -53,6 +53,13 @@ def agents() -> None:
     "--consignor-code", help="The office's consignor code with this agent (default GATEWAY_CONSIGNOR_CODE)."
 )
 @click.option("--disabled", is_flag=True, help="Register it disabled (files and posts refused).")
+@click.option(
+    "--adapter-option",
+    "adapter_options",
+    multiple=True,
+    metavar="ADAPTER.OPTION=VALUE",
+    help="An option of an adapter for this agent's files, e.g. dsk_csv.record_type_81=skip (repeatable).",
+)
 @json_option
 @handles_errors
 def agents_add(
@@ -70,6 +77,7 @@ def agents_add(
     delegation_date: datetime.date | None,
     consignor_code: str | None,
     disabled: bool,
+    adapter_options: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a collection agent by its 5-digit CODE (barcode positions 4-8)."""
@@ -88,11 +96,30 @@ def agents_add(
         delegation_date=delegation_date,
         consignor_code=consignor_code,
         enabled=not disabled,
+        adapter_options=agent_service.parse_adapter_options(adapter_options),
     )
     with service_context() as ctx:
         agent = agent_service.add_agent(ctx, data)
         doc = agent_service.agent_json(ctx, agent)
     emit(doc, as_json, f"agent {doc['code']} ({doc['name']}) registered")
+
+
+@agents.command("set-options")
+@click.argument("code")
+@click.argument("options", nargs=-1, required=True, metavar="ADAPTER.OPTION=VALUE...")
+@json_option
+@handles_errors
+def agents_set_options(code: str, options: tuple[str, ...], as_json: bool) -> None:
+    """Set options of the adapters reading agent CODE's files, e.g. dsk_csv.record_type_81=skip.
+
+    Options not named keep their value; an option set back to its default (dsk_csv.record_type_81=reject)
+    is stored as given.
+    """
+    parsed = agent_service.parse_adapter_options(options)
+    with service_context() as ctx:
+        agent = agent_service.set_adapter_options(ctx, code, parsed)
+        doc = agent_service.agent_json(ctx, agent)
+    emit(doc, as_json, f"agent {doc['code']}: adapter options {doc['adapter_options']}")
 
 
 @agents.command("list")

@@ -15,12 +15,14 @@ from typing import Any
 import click
 
 from adapters import ADAPTERS
+from adapters import bank_counter
 from gateway.cli import EX_DATAERR
 from gateway.cli import emit
 from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
+from gateway.config import load_settings
 from gateway.intake import archive
 
 if TYPE_CHECKING:
@@ -44,12 +46,31 @@ def _describe(result: ingest.FileResult) -> str:
     )
 
 
+class AdapterChoice(click.Choice):  # type: ignore[type-arg]
+    """The registered adapters, office profiles included: the settings (``GATEWAY_PROFILE_DIR``) are loaded
+    when the option is checked, so a profile dropped into the office's directory is a choice too."""
+
+    def __init__(self) -> None:
+        super().__init__(sorted(ADAPTERS))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value not in ADAPTERS:
+            load_settings()  # registers the office's profiles and bank mappings (an invalid one: ConfigError)
+        base, sep, mapping = str(value).partition(":")
+        if sep and base == bank_counter.NAME and mapping in bank_counter.load_mappings():
+            return value  # a bank's file without a header row names its mapping: bank_counter:<mapping>
+        self.choices = tuple(sorted(ADAPTERS))
+        return super().convert(value, param, ctx)
+
+
 @settlements.command("ingest")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
-    "--adapter", type=click.Choice(sorted(ADAPTERS)), help="The file format (detected when omitted)."
+    "--adapter",
+    type=AdapterChoice(),
+    help="The file format, an office profile's name, or bank_counter:MAPPING (detected when omitted).",
 )
 @click.option("--agent", "agent_code", metavar="CODE", help="The agent the files belong to.")
 @json_option

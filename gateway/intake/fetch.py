@@ -6,6 +6,11 @@ The sources are described in the JSON file named by ``GATEWAY_FETCH_SOURCES`` (f
 size and SHA-256 checked against the listing), ingest it (``source="fetch"``) and record it in
 ``fetched_files``. A failing source is reported and the others go on.
 
+A source of kind ``dsk_pull`` has no listing: it is DSK's 収納データPOST方式取得, a form POST of a date range
+that answers the agent's CSV (``dsk_csv``, cp932). It is asked for one Japan business day at a time, each
+complete day of the window once (and the latest ``repull_days`` again at every run), and each answer is
+ingested as ``dsk-YYYYMMDD.csv`` with the source's agent; see :func:`fetch_dsk_source`.
+
 Transport rules: HTTPS only (plain ``http://``, also by redirect, is refused); connect timeout 10 s, read
 timeout 60 s; retries with exponential backoff on connection errors and on 429/502/503/504 (urllib3
 ``Retry`` on the session's adapter, ``Retry-After`` honoured up to :data:`MAX_RETRY_AFTER`); credentials
@@ -15,6 +20,7 @@ come from environment variables the configuration names, and are sent only to th
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import logging
@@ -37,11 +43,13 @@ from requests.adapters import BaseAdapter
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from adapters import dsk_csv
 from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import ConfigError
 from gateway.errors import GatewayError
 from gateway.intake.inbox import ingest_document
+from gateway.models.base import japan_date
 from gateway.models.base import table_of
 from gateway.models.fetch import FetchedFile
 
@@ -68,9 +76,26 @@ _SOURCE_KEYS = {
     "retries",
     "backoff_factor",
     "max_bytes",
+    "kind",
+    "days_back",
+    "repull_days",
+    "range_end",
 }
 FETCHED = table_of(FetchedFile)
-_AUTH_KEYS = {"bearer": {"type", "token_env"}, "basic": {"type", "username_env", "password_env"}}
+_AUTH_KEYS = {
+    "bearer": {"type", "token_env"},
+    "basic": {"type", "username_env", "password_env"},
+    "form": {"type", "user_id_env", "password_env"},
+}
+SOURCE_KINDS = ("listing", "dsk_pull")
+_DSK_ONLY_KEYS = ("days_back", "repull_days", "range_end")
+DSK_MAX_DAYS_BACK = 62
+DSK_RANGE_ENDS = ("next_day", "same_day")
+DSK_ADAPTER = "dsk_csv"
+DSK_ERROR_PREFIX = b"error"
+"""DSK answers a refused request with HTTP 200 and a short text whose first line is ``error:``."""
+DSK_EMPTY_LIMIT = 4096
+"""An answer this small may be the header row alone (no data that day)."""
 
 
 class FetchError(GatewayError):
@@ -86,10 +111,30 @@ class FetchError(GatewayError):
 @dataclass(frozen=True)
 class Auth:
     type: str
-    """``bearer`` or ``basic``."""
+    """``bearer`` or ``basic`` (an ``Authorization`` header), or ``form`` (DSK's ``USER_ID``/``PW`` form
+    fields, ``dsk_pull`` sources only)."""
     token_env: str | None = None
     username_env: str | None = None
     password_env: str | None = None
+    user_id_env: str | None = None
+
+    @staticmethod
+    def _read(environ: Mapping[str, str], var: str | None) -> str:
+        value = environ.get(var or "")
+        if not value:
+            raise FetchError(f"environment variable {var} (named in the fetch configuration) is not set")
+        return value
+
+    def form(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """DSK's credential form fields, read from the environment now (``form`` auth only).
+
+        Raises:
+            FetchError: a named variable is not set.
+        """
+        return {
+            "USER_ID": self._read(environ, self.user_id_env),
+            "PW": self._read(environ, self.password_env),
+        }
 
     def header(self, environ: Mapping[str, str]) -> str:
         """The ``Authorization`` value, read from the environment now.
@@ -99,10 +144,7 @@ class Auth:
         """
 
         def read(var: str | None) -> str:
-            value = environ.get(var or "")
-            if not value:
-                raise FetchError(f"environment variable {var} (named in the fetch configuration) is not set")
-            return value
+            return self._read(environ, var)
 
         if self.type == "bearer":
             return f"Bearer {read(self.token_env)}"
@@ -126,6 +168,15 @@ class Source:
     retries: int = 5
     backoff_factor: float = 1.0
     max_bytes: int = DEFAULT_MAX_BYTES
+    kind: str = "listing"
+    """``listing`` (GET a JSON listing, then each file) or ``dsk_pull`` (POST a date range, CSV back)."""
+    days_back: int = 7
+    """``dsk_pull``: the window, in complete Japan days before today."""
+    repull_days: int = 2
+    """``dsk_pull``: the latest days of the window asked for again at every run (late data)."""
+    range_end: str = "next_day"
+    """``dsk_pull``: ``TO_DATE`` of a day's request: the next day (the public client requires FROM < TO) or
+    the same day."""
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -218,19 +269,55 @@ def _parse_source(item: Any, index: int, base_dir: Path, where: str) -> Source:
     max_bytes = item.get("max_bytes", DEFAULT_MAX_BYTES)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise fail("max_bytes", "a positive integer")
+    kind = item.get("kind", "listing")
+    if kind not in SOURCE_KINDS:
+        raise fail("kind", f"one of {', '.join(SOURCE_KINDS)}")
+    dsk = _parse_dsk(item, fail) if kind == "dsk_pull" else {}
+    if kind != "dsk_pull":
+        for key in _DSK_ONLY_KEYS:
+            if key in item:
+                raise fail(key, 'only for "kind": "dsk_pull"')
+    auth = _parse_auth(item.get("auth"), fail)
+    if auth is not None and auth.type == "form" and kind != "dsk_pull":
+        raise fail("auth.type", 'form credentials are for "kind": "dsk_pull" only')
     return Source(
         name=name,
         url=url,
         agent=item.get("agent"),
-        adapter=item.get("adapter"),
-        auth=_parse_auth(item.get("auth"), fail),
+        adapter=DSK_ADAPTER if kind == "dsk_pull" else item.get("adapter"),
+        auth=auth,
         verify=verify,
         connect_timeout=float(timeout.get("connect", 10.0)),
         read_timeout=float(timeout.get("read", 60.0)),
         retries=retries,
         backoff_factor=float(backoff),
         max_bytes=max_bytes,
+        kind=kind,
+        **dsk,
     )
+
+
+def _parse_dsk(item: dict[str, Any], fail: Any) -> dict[str, Any]:
+    """The ``dsk_pull`` keys: the agent is required (a day without data names none), the adapter is
+    ``dsk_csv``."""
+    if not item.get("agent"):
+        raise fail("agent", 'required for "kind": "dsk_pull" (the agent code the CSV belongs to)')
+    if item.get("adapter", DSK_ADAPTER) != DSK_ADAPTER:
+        raise fail("adapter", f'a "dsk_pull" source delivers {DSK_ADAPTER} files only')
+    days_back = item.get("days_back", 7)
+    if (
+        isinstance(days_back, bool)
+        or not isinstance(days_back, int)
+        or not 1 <= days_back <= DSK_MAX_DAYS_BACK
+    ):
+        raise fail("days_back", f"an integer 1 … {DSK_MAX_DAYS_BACK}")
+    repull = item.get("repull_days", min(2, days_back))
+    if isinstance(repull, bool) or not isinstance(repull, int) or not 0 <= repull <= days_back:
+        raise fail("repull_days", "an integer 0 … days_back")
+    range_end = item.get("range_end", "next_day")
+    if range_end not in DSK_RANGE_ENDS:
+        raise fail("range_end", f"one of {', '.join(DSK_RANGE_ENDS)}")
+    return {"days_back": days_back, "repull_days": repull, "range_end": range_end}
 
 
 def _parse_auth(auth: Any, fail: Any) -> Auth | None:
@@ -239,7 +326,8 @@ def _parse_auth(auth: Any, fail: Any) -> Auth | None:
     if not isinstance(auth, dict) or auth.get("type") not in _AUTH_KEYS:
         raise fail(
             "auth",
-            '{"type": "bearer", "token_env": VAR} or {"type": "basic", "username_env", "password_env"}',
+            '{"type": "bearer", "token_env": VAR}, {"type": "basic", "username_env", "password_env"} '
+            'or (dsk_pull) {"type": "form", "user_id_env", "password_env"}',
         )
     allowed = _AUTH_KEYS[auth["type"]]
     extra = sorted(set(auth) - allowed)
@@ -326,6 +414,8 @@ def make_session(source: Source, environ: Mapping[str, str] | None = None) -> re
     """
     environ = os.environ if environ is None else environ
     session = requests.Session()
+    # A DSK pull is a POST that only reads (a date range in, CSV out): retrying it is as safe as a GET.
+    methods = {"GET", "POST"} if source.kind == "dsk_pull" else {"GET"}
     retry = _Retry(
         total=source.retries,
         connect=source.retries,
@@ -334,14 +424,14 @@ def make_session(source: Source, environ: Mapping[str, str] | None = None) -> re
         other=0,
         backoff_factor=source.backoff_factor,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
+        allowed_methods=frozenset(methods),
         raise_on_status=False,
         respect_retry_after_header=True,
     )
     session.mount("https://", HTTPAdapter(max_retries=retry))
     session.mount("http://", _RefuseHTTP())
     session.headers["User-Agent"] = USER_AGENT
-    if source.auth is not None:
+    if source.auth is not None and source.auth.type != "form":
         session.auth = _OriginAuth(_origin(source.url), source.auth.header(environ))
     return session
 
@@ -453,27 +543,16 @@ def download(session: requests.Session, source: Source, entry: Listed, folder: P
         FetchError: HTTP status, too large, or size/SHA-256 different from the listing (file removed).
         requests.RequestException: network failure after the retries.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(entry.name).suffix
-    fd, tmp = tempfile.mkstemp(
-        prefix=TEMP_PREFIX, suffix=suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else "", dir=folder
-    )
-    path = Path(tmp)
     what = f"{entry.name} ({redact(entry.url)})"
-    digest, size = hashlib.sha256(), 0
+    got = _save(
+        lambda: session.get(entry.url, timeout=source.timeout, verify=source.tls_verify, stream=True),
+        source,
+        what,
+        entry.name,
+        folder,
+    )
+    path, sha, size = got.path, got.sha256, got.size
     try:
-        with (
-            os.fdopen(fd, "wb") as out,
-            session.get(entry.url, timeout=source.timeout, verify=source.tls_verify, stream=True) as r,
-        ):
-            _check_response(r, what)
-            for chunk in r.iter_content(CHUNK):
-                size += len(chunk)
-                if size > source.max_bytes:
-                    raise FetchError(f"{what}: larger than max_bytes {source.max_bytes}")
-                digest.update(chunk)
-                out.write(chunk)
-        sha = digest.hexdigest()
         if entry.size is not None and size != entry.size:
             raise FetchError(f"{what}: {size} bytes received, the listing says {entry.size}", field="size")
         if entry.sha256 is not None and sha != entry.sha256:
@@ -483,7 +562,36 @@ def download(session: requests.Session, source: Source, entry: Listed, folder: P
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Download(path, sha, size)
+    return got
+
+
+def _save(request: Any, source: Source, what: str, name: str, folder: Path) -> Download:
+    """Stream the answer of ``request()`` (a streamed ``requests`` call) to a temporary file in ``folder``.
+
+    Raises:
+        FetchError: HTTP status other than 200, or larger than the source's ``max_bytes`` (file removed).
+        requests.RequestException: network failure after the retries.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name).suffix
+    fd, tmp = tempfile.mkstemp(
+        prefix=TEMP_PREFIX, suffix=suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else "", dir=folder
+    )
+    path = Path(tmp)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as out, request() as r:
+            _check_response(r, what)
+            for chunk in r.iter_content(CHUNK):
+                size += len(chunk)
+                if size > source.max_bytes:
+                    raise FetchError(f"{what}: larger than max_bytes {source.max_bytes}")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Download(path, digest.hexdigest(), size)
 
 
 def describe(ex: BaseException) -> str:
@@ -571,9 +679,14 @@ class SourceResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    kind: str = "listing"
+    unchanged: list[str] = field(default_factory=list)
+    """``dsk_pull``: days asked for again whose answer was the content already stored for them."""
+    empty: list[str] = field(default_factory=list)
+    """``dsk_pull``: days the agent had no data for (the header row alone)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "name": self.name,
             "listed": self.listed,
             "new": self.new,
@@ -581,6 +694,9 @@ class SourceResult:
             "failed": self.failed,
             "error": self.error,
         }
+        if self.kind == "dsk_pull":
+            doc.update(kind=self.kind, unchanged=self.unchanged, empty=self.empty)
+        return doc
 
 
 def configured_sources(ctx: Context) -> list[Source]:
@@ -628,7 +744,9 @@ def fetch_all(
     _clean_temp(folder)
     return {
         "sources": [
-            fetch_source(ctx, source, folder, environ, retry_rejected=retry_rejected).as_json()
+            (fetch_dsk_source if source.kind == "dsk_pull" else fetch_source)(
+                ctx, source, folder, environ, retry_rejected=retry_rejected
+            ).as_json()
             for source in chosen
         ]
     }
@@ -706,6 +824,166 @@ def _fetch_one(
         got.path.unlink(missing_ok=True)
     result.files.append(doc)
     log.info("fetch %s: %s %s", source.name, entry.name, doc["status"])
+
+
+# -- DSK pull (収納データPOST方式取得)
+
+
+def dsk_day_name(day: datetime.date) -> str:
+    """The name a pulled day is ingested and remembered under: ``dsk-YYYYMMDD.csv``."""
+    return f"dsk-{day:%Y%m%d}.csv"
+
+
+def dsk_days(source: Source, today: datetime.date) -> list[datetime.date]:
+    """The complete Japan days of the window, oldest first (today is not complete yet: it is pulled
+    tomorrow)."""
+    return [today - datetime.timedelta(days=n) for n in range(source.days_back, 0, -1)]
+
+
+def dsk_form(source: Source, day: datetime.date, environ: Mapping[str, str]) -> dict[str, str]:
+    """The POST form asking for ``day``: ``FROM_DATE``/``TO_DATE`` as ``YYYYMMDD`` (``TO_DATE`` the next day
+    unless ``range_end`` is ``same_day``), with ``USER_ID``/``PW`` for ``form`` credentials.
+
+    Raises:
+        FetchError: a credential variable is not set.
+    """
+    end = day if source.range_end == "same_day" else day + datetime.timedelta(days=1)
+    form = source.auth.form(environ) if source.auth is not None and source.auth.type == "form" else {}
+    return {**form, "FROM_DATE": f"{day:%Y%m%d}", "TO_DATE": f"{end:%Y%m%d}"}
+
+
+def _dsk_error(path: Path) -> str | None:
+    """DSK's error answer (``error:`` then a message, cp932), as one line; None for anything else."""
+    with open(path, "rb") as f:
+        head = f.read(2048)
+    if not head.lstrip(b"\xef\xbb\xbf").startswith(DSK_ERROR_PREFIX):
+        return None
+    text = head.decode("cp932", errors="replace")
+    return " ".join(line.strip() for line in text.splitlines()[1:] if line.strip())[:300] or "error"
+
+
+def _dsk_empty(path: Path, size: int) -> bool:
+    """The header row alone: the agent had no data for the day."""
+    if not 0 < size <= DSK_EMPTY_LIMIT:
+        return False
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    return len(lines) == 1 and dsk_csv.Adapter().identify(path)
+
+
+def fetch_dsk_source(
+    ctx: Context,
+    source: Source,
+    folder: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    retry_rejected: bool = False,
+) -> SourceResult:
+    """Pull the days of a ``dsk_pull`` source not fetched yet (and the latest ``repull_days`` again).
+
+    A day is asked for unless it was fetched before (accepted, duplicate_file or empty) and is older than
+    ``repull_days``; a rejected day only with ``retry_rejected``. An answer with the content already
+    remembered for that day is dropped (``unchanged``); the header row alone is remembered as ``empty`` and
+    not ingested; anything else is ingested as ``dsk-YYYYMMDD.csv`` (adapter ``dsk_csv``, the source's
+    agent), records already stored through an overlapping day counting as duplicates. A day the server
+    refuses (HTTP status, DSK's ``error:`` answer) is reported in ``failed`` and asked for at the next run;
+    the network failing stops the source (``error``). Never raises for a network or server problem.
+    """
+    environ = os.environ if environ is None else environ
+    result = SourceResult(source.name, kind="dsk_pull")
+    try:
+        days = dsk_days(source, japan_date(ctx.now()))
+        before = _recorded(ctx, source.name)
+        ctx.session.commit()  # end the read transaction: requests may take minutes
+        todo = [d for d in days if _dsk_wanted(source, d, days[-1], before, retry_rejected)]
+        result.listed, result.new = len(days), len(todo)
+        with make_session(source, environ) as session:
+            for day in todo:
+                _fetch_dsk_day(
+                    ctx, session, source, day, before.get(dsk_day_name(day)), folder, environ, result
+                )
+    except (FetchError, requests.RequestException) as ex:
+        result.error = describe(ex)
+        log.warning("fetch %s: %s", source.name, result.error)
+    except Exception as ex:  # one broken source (or a bug it triggers) must not stop the others
+        log.exception("fetch %s failed", source.name)
+        result.error = describe(ex)
+    return result
+
+
+def _dsk_wanted(
+    source: Source,
+    day: datetime.date,
+    latest: datetime.date,
+    before: dict[str, tuple[str, str]],
+    retry_rejected: bool,
+) -> bool:
+    known = before.get(dsk_day_name(day))
+    if known is None:
+        return True
+    if known[1] == "rejected":
+        return retry_rejected
+    return (latest - day).days < source.repull_days
+
+
+def _fetch_dsk_day(
+    ctx: Context,
+    session: requests.Session,
+    source: Source,
+    day: datetime.date,
+    known: tuple[str, str] | None,
+    folder: Path,
+    environ: Mapping[str, str],
+    result: SourceResult,
+) -> None:
+    name = dsk_day_name(day)
+    what = f"{name} ({redact(source.url)})"
+    form = dsk_form(source, day, environ)
+    try:
+        got = _save(
+            # No redirects: the form may carry the credentials, and a 307 would send them on elsewhere.
+            lambda: session.post(
+                source.url,
+                data=form,
+                timeout=source.timeout,
+                verify=source.tls_verify,
+                stream=True,
+                allow_redirects=False,
+            ),
+            source,
+            what,
+            name,
+            folder,
+        )
+    except FetchError as ex:
+        result.failed.append({"name": name, "error": describe(ex)})
+        log.warning("fetch %s: %s", source.name, describe(ex))
+        return
+    try:
+        problem = _dsk_error(got.path) if got.size else "an empty answer (not even the header row)"
+        if problem is not None:
+            result.failed.append({"name": name, "error": f"{what}: the agent answered: {problem}"})
+            log.warning("fetch %s: %s: %s", source.name, name, problem)
+            return
+        if known is not None and known[0] == got.sha256 and known[1] != "rejected":
+            result.unchanged.append(name)
+            return
+        if _dsk_empty(got.path, got.size):
+            record_fetched(ctx, source.name, name, got.sha256, got.size, "empty")
+            result.empty.append(name)
+            return
+        doc = ingest_document(
+            ctx,
+            got.path,
+            adapter=DSK_ADAPTER,
+            agent_code=source.agent,
+            source="fetch",
+            original_name=name,
+        )
+        record_fetched(ctx, source.name, name, got.sha256, got.size, str(doc["status"]))
+    finally:
+        got.path.unlink(missing_ok=True)
+    result.files.append(doc)
+    log.info("fetch %s: %s %s", source.name, name, doc["status"])
 
 
 def _clean_temp(folder: Path, older_than: float = 86_400) -> None:

@@ -8,7 +8,9 @@ A file goes through these steps (:func:`ingest_file`):
 3. the adapter is the one named, or the one that identifies the file (none or two: rejected);
 4. a payment file must belong to a registered, enabled agent that is configured for that adapter, and a
    ``fixed120`` header must carry that agent's consignor code (otherwise rejected, naming line 1 and the
-   field); bank files belong to the office (the remitter name resolves the agent of each credit);
+   field); bank files belong to the office (the remitter name resolves the agent of each credit); a
+   bank-counter file (``bank_counter``) to the registered agent of the slips it pays (docs/settlements.md
+   "The bank counter": its records of payment numbers get this office's prefix, see :func:`_counter_records`);
 5. the records stream from the adapter into the database in chunks of :data:`CHUNK_ROWS`, inside one
    transaction, with set-based statements: SQLite — the driver's ``executemany`` into a TEMP staging table,
    then ``INSERT … SELECT … ON CONFLICT(identity) DO NOTHING``; PostgreSQL — ``COPY`` into a temporary
@@ -29,11 +31,13 @@ each) and a small dict for the rows that repeat, so a million-record file never 
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime
 import hashlib
 import logging
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,9 +49,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 import adapters
+from adapters import bank_counter
 from adapters import errors as adapter_errors
 from adapters.base import Adapter
 from adapters.errors import SettlementFileError
+from adapters.profiles import ProfileAdapter
 from adapters.records import BankRecord as ParsedBankRecord
 from adapters.records import FileInfo
 from adapters.records import PaymentRecord
@@ -79,7 +85,11 @@ IDENTITY_BYTES = 12
 records, p ≈ 10⁻¹¹), written as 16 base64 characters: short keys keep the unique index small."""
 IDENTITY_CHARS = 16
 
-_AGENT_SOURCE = {"fixed120": (1, "header", "agent_code"), "dsk_csv": (2, "data", "barcode")}
+_AGENT_SOURCE = {
+    "fixed120": (1, "header", "agent_code"),
+    "dsk_csv": (2, "data", "barcode"),
+    bank_counter.NAME: (2, "data", "barcode"),
+}
 """Where each payment format says which agent it belongs to: (line, record type, field)."""
 
 
@@ -107,13 +117,15 @@ class FileResult:
     error: dict[str, Any] | None = None
     file_id: int | None = None
     exception: SettlementFileError | None = field(default=None, repr=False, compare=False)
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Rows skipped as the agent's adapter options say (DSK type 81), by type: ``{"records", "lines"}``."""
 
     @property
     def rejected(self) -> bool:
         return self.status == "rejected"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "file": self.file,
             "adapter": self.adapter,
             "status": self.status,
@@ -126,6 +138,9 @@ class FileResult:
             "amounts_by_kind": dict(self.amounts_by_kind),
             "error": self.error,
         }
+        if self.skipped:  # only when an agent's option skipped rows (the usual shape stays as it was)
+            doc["skipped"] = {kind: dict(v) for kind, v in self.skipped.items()}
+        return doc
 
     def located(self) -> str:
         """One line for stderr: the error naming file, line, record type, field and value."""
@@ -239,7 +254,8 @@ def _record_rejection(
 def _refuse(
     message: str, adapter: Adapter, value: str | None, *, field_name: str | None = None
 ) -> FileRefused:
-    line, record_type, default_field = _AGENT_SOURCE.get(adapter.name, (1, None, "agent_code"))
+    header = (1, "header", "agent_code") if isinstance(adapter, ProfileAdapter) else (1, None, "agent_code")
+    line, record_type, default_field = _AGENT_SOURCE.get(adapter.name, header)
     return FileRefused(
         message,
         adapter=adapter.name,
@@ -279,6 +295,8 @@ def _resolve(
                 value=chosen.name,
             )
         return chosen, info, None
+    if chosen.name == bank_counter.NAME:
+        return chosen, info, _counter_agent(ctx, chosen, info, agent_code, client_agent_code)
     code = info.agent_code
     if agent_code is not None:
         if code is not None and code != agent_code:
@@ -308,14 +326,61 @@ def _resolve(
             chosen.name,
             field_name="adapter",
         )
-    if chosen.name == "fixed120" and info.consignor_code != agent.consignor_code:
+    if (
+        isinstance(chosen, ProfileAdapter)
+        and chosen.header_names_consignor
+        and info.consignor_code != agent.consignor_code
+    ):
         raise _refuse(
             f"is not the consignor code {agent.consignor_code} this office has with agent {code}",
             chosen,
             info.consignor_code,
             field_name="consignor_code",
         )
-    return chosen, info, agent
+    return _with_agent_options(chosen, agent), info, agent
+
+
+def _counter_agent(
+    ctx: Context, adapter: Adapter, info: FileInfo, agent_code: str | None, client_agent_code: str | None
+) -> Agent:
+    """The agent whose slips a bank-counter file pays (docs/settlements.md "The bank counter"): the barcodes'
+    agent (positions 4–8), or, for a file of payment numbers, this office's (its issuer prefix digits 2–6).
+
+    The bank is not that agent: the agent need not be enabled or configured for the format (slips of an
+    agent whose contract ended are still paid at the bank), it only has to be registered."""
+    if client_agent_code is not None:
+        raise FileRefused(
+            "agent clients deliver their own payment files only, not the bank's",
+            adapter=adapter.name,
+            line_no=1,
+            field="adapter",
+            value=adapter.name,
+        )
+    code = info.agent_code or ctx.settings.issuer_prefix[1:]
+    if agent_code is not None and code != agent_code:
+        raise _refuse(f"names agent {code}, not agent {agent_code} given with --agent", adapter, code)
+    agent = ctx.session.exec(select(Agent).where(Agent.code == code)).first()
+    if agent is None:
+        raise _refuse(f"agent {code} of the slips is not registered with this office", adapter, code)
+    return agent
+
+
+def _with_agent_options(adapter: Adapter, agent: Agent) -> Adapter:
+    """The adapter built with the agent's options for it (``agents.adapter_options``, e.g. how DSK record
+    type 81 is treated); the same adapter when the agent has none."""
+    options = agent.options_for(adapter.name)
+    if not options:
+        return adapter
+    try:
+        return type(adapter)(**options)
+    except (TypeError, ValueError) as ex:  # checked when set; an adapter may have changed since
+        raise FileRefused(
+            f"agent {agent.code}'s options for {adapter.name} are not valid ({ex})",
+            adapter=adapter.name,
+            line_no=1,
+            field="adapter_options",
+            value=",".join(f"{k}={v}" for k, v in options.items())[:60],
+        ) from ex
 
 
 @mutation("settlement_file.ingest")
@@ -353,9 +418,14 @@ def _store_file(
         before = ctx.session.execute(
             sa.text("SELECT COALESCE(max(id), 0) FROM settlement_records")
         ).scalar_one()
-        bulk = _Bulk(ctx, _PAYMENT_STAGE, file_id=row.id, agent_id=agent.id, received_at=received_at)
+        records: Iterable[PaymentRecord] = adapter.parse(path)  # type: ignore[assignment]
+        stage = _PAYMENT_STAGE
+        if adapter.name == bank_counter.NAME:
+            stage = _COUNTER_STAGE
+            records = _counter_records(records, ctx.settings.issuer_prefix, ctx.settings.consignor_code)
+        bulk = _Bulk(ctx, stage, file_id=row.id, agent_id=agent.id, received_at=received_at)
         try:
-            totals = _payment_rows(adapter.parse(path), agent.code, bulk, progress)  # type: ignore[arg-type]
+            totals = _payment_rows(records, agent.code, bulk, progress)
         finally:
             bulk.close()
         if totals.new:
@@ -368,6 +438,10 @@ def _store_file(
         finally:
             bulk.close()
     crash_point("ingest.after_records")
+    skipped = {
+        kind: {"records": s.records, "lines": list(s.lines)}
+        for kind, s in getattr(adapter, "skipped", {}).items()
+    }
     row.records, row.new_records = totals.records, totals.new
     row.duplicate_records = totals.records - totals.new
     row.amount = sum(totals.amounts.values())
@@ -386,6 +460,7 @@ def _store_file(
         counts_by_kind=row.counts_by_kind,
         amounts_by_kind=row.amounts_by_kind,
         file_id=row.id,
+        skipped=skipped,
     )
     ctx.record(
         "settlement_file.ingest",
@@ -401,6 +476,7 @@ def _store_file(
         new_records=result.new_records,
         duplicate_records=result.duplicate_records,
         amount=result.amount,
+        **({"skipped": skipped} if skipped else {}),
     )
     crash_point("ingest.before_commit")
     return result
@@ -498,6 +574,38 @@ _PAYMENT_STAGE = _Stage(
         ("occurrence", f"CAST(substr(identity, {IDENTITY_CHARS + 2}) AS INTEGER)", None),
     ),
 )
+
+_STUB_AI = "00"
+"""Marks a bank-counter record that names only the payment number (never a barcode's AI, always ``91``)."""
+
+
+def _counter_records(
+    records: Iterable[PaymentRecord], prefix: str, consignor: str
+) -> Iterator[PaymentRecord]:
+    """Bank-counter records as the payment stage takes them: a record of a payment number alone gets, in
+    place of the 44 digits, :data:`_STUB_AI` + this office's issuer prefix and consignor code + the payment
+    number + zeros, so that its parts land in their columns; :data:`_COUNTER_STAGE` then stores an empty
+    barcode and reissue count ``-1`` (reconciliation takes the newest reissue of the number). Only this
+    office's slips are paid into its account, so the prefix and consignor are this office's."""
+    head = _STUB_AI + prefix + consignor
+    tail = "0" * (cvs.LENGTH - len(head) - cvs.PAYMENT_NUMBER.length)
+    for r in records:
+        yield r if r.barcode else dataclasses.replace(r, barcode=head + r.payment_number + tail)
+
+
+def _counter_target(column: str, expr: str) -> str:
+    stub = f"substr(kb, 3, {len(_STUB_AI)}) = '{_STUB_AI}'"
+    if column == "barcode":
+        return f"CASE WHEN {stub} THEN '' ELSE {expr} END"
+    if column == "reissue_count":
+        return f"CASE WHEN {stub} THEN {bank_counter.NO_REISSUE} ELSE {expr} END"
+    return expr
+
+
+_COUNTER_STAGE = dataclasses.replace(
+    _PAYMENT_STAGE, targets=tuple((c, _counter_target(c, e), cast) for c, e, cast in _PAYMENT_STAGE.targets)
+)
+"""The payment stage for bank-counter files (:func:`_counter_records`)."""
 
 _BANK_COLUMNS = (
     ("line_no", "integer"),

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from gateway.models.base import created_at_field
 
-FETCH_STATUSES = ("accepted", "duplicate_file", "rejected")
+FETCH_STATUSES = ("accepted", "duplicate_file", "rejected", "empty")
 
 
 class FetchedFile(SQLModel, table=True):
@@ -33,5 +33,6 @@ class FetchedFile(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     status: str = Field(max_length=16)
-    """The ingest outcome: accepted, duplicate_file or rejected."""
+    """The ingest outcome: accepted, duplicate_file or rejected; or empty (a DSK pull day without data, not
+    ingested; migration 0007)."""
     fetched_at: datetime.datetime = created_at_field()

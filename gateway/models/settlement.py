@@ -88,10 +88,17 @@ class Agent(SQLModel, table=True):
     consignor_code: str = Field(max_length=5)
     enabled: bool = Field(default=True)
     created_at: datetime.datetime = created_at_field()
+    adapter_options: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    """Options of the adapters reading its files, by adapter name, e.g. ``{"dsk_csv": {"record_type_81":
+    "skip"}}``; ``None`` or a missing adapter: every default (checked by ``gateway.access.agents``)."""
 
     @property
     def adapter_list(self) -> list[str]:
         return split_codes(self.adapters)
+
+    def options_for(self, adapter: str) -> dict[str, str]:
+        """The options configured for ``adapter`` (empty: its defaults)."""
+        return dict((self.adapter_options or {}).get(adapter) or {})
 
     @property
     def channel_list(self) -> list[str]:

@@ -352,8 +352,52 @@ def client_revoke(actor: Actor, key_id: str) -> Any:
 # -- agents
 
 
+def _agent_options(agent: Any) -> list[dict[str, str]]:
+    """The agent's adapter options in Japanese (every option of its adapters, the default when unset)."""
+    rows = []
+    for adapter in agent.adapter_list:
+        configured = agent.options_for(adapter)
+        for name, choices in agent_service.adapter_option_choices(adapter).items():
+            key = f"{adapter}.{name}"
+            value = configured.get(name, choices[0])
+            rows.append(
+                {"label": catalogue.label("adapter_option", key), "value": catalogue.label(key, value)}
+            )
+    return rows
+
+
+def _option_fields(form: MultiDict[str, str] | dict[str, Any]) -> list[dict[str, Any]]:
+    """A select per adapter option (``opt:ADAPTER.OPTION``) for the registration form, default first."""
+    fields = []
+    for adapter in agent_service.payment_adapter_names():
+        for name, choices in agent_service.adapter_option_choices(adapter).items():
+            key = f"{adapter}.{name}"
+            fields.append(
+                {
+                    "id": f"opt-{adapter}-{name}",
+                    "name": f"opt:{key}",
+                    "label": catalogue.label("adapter_option", key),
+                    "choices": [(value, catalogue.label(key, value)) for value in choices],
+                    "selected": form.get(f"opt:{key}") or choices[0],
+                }
+            )
+    return fields
+
+
+def _form_options(form: MultiDict[str, str]) -> dict[str, dict[str, str]]:
+    """The options chosen in the form that differ from their default (the service checks them)."""
+    out: dict[str, dict[str, str]] = {}
+    for adapter in agent_service.payment_adapter_names():
+        for name, choices in agent_service.adapter_option_choices(adapter).items():
+            value = form.get(f"opt:{adapter}.{name}") or choices[0]
+            if value != choices[0]:
+                out.setdefault(adapter, {})[name] = value
+    return out
+
+
 def _agent_row(agent: Any, fees: list[Any], clients: int) -> dict[str, Any]:
     return {
+        "options": _agent_options(agent),
         "code": agent.code,
         "name": agent.name,
         "adapters": agent.adapter_list,
@@ -401,6 +445,7 @@ def _agent_form(form: MultiDict[str, str] | dict[str, Any], error: str | None, s
         adapters=agent_service.payment_adapter_names(),
         channels=_channel_choices(),
         today=ctx().today(),
+        option_fields=_option_fields(form),
         chosen_adapters=form.getlist("adapters") if isinstance(form, MultiDict) else [],
         chosen_channels=form.getlist("channels") if isinstance(form, MultiDict) else [],
     )
@@ -429,6 +474,7 @@ def agent_create(actor: Actor) -> Any:
             remitter_name=(form.get("remitter_name") or "").strip() or None,
             delegation_basis=form.get("delegation_basis", "designated"),
             delegation_date=form_date(form, "delegation_date", required=False),
+            adapter_options=_form_options(form),
         )
         agent = agent_service.add_agent(ctx(), data)
     except GatewayError as ex:

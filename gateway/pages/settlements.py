@@ -102,6 +102,7 @@ def _result_row(result: ingest.FileResult) -> dict[str, Any]:
         "kinds": kinds(result.counts_by_kind, result.amounts_by_kind),
         "error": error,
         "file_id": result.file_id,
+        "skipped": sum(int(v.get("records", 0)) for v in result.skipped.values()),
     }
 
 

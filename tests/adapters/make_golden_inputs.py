@@ -393,6 +393,155 @@ def make_fixed120() -> None:
     )
 
 
+# --- mizuho120 ------------------------------------------------------------------------------------------
+# adapters/data/profiles/mizuho120.toml: みずほファクター's 120-byte record. Verified positions: barcode kind
+# 16, barcode 17-60, 客層 2 bytes, CVS code 97-102, 予備 103-120; the rest is the profile's assumption.
+
+
+def mz_header(created: str, agent: str, consignor: str, name: bytes) -> bytes:
+    return rec(
+        b"1",  # 1 record type
+        b"01",  # 2-3 file kind (assumed const 01)
+        created.encode(),  # 4-11 creation date
+        agent.encode(),  # 12-16 agent code
+        consignor.encode(),  # 17-21 consignor code
+        name.ljust(40, b" "),  # 22-61 consignor name
+        b" " * 59,  # 62-120
+        length=120,
+    )
+
+
+def mz_data(p: Pay, *, barcode_kind: bytes = b"1", segment: bytes = b"23") -> bytes:
+    return rec(
+        b"2",  # 1 record type
+        p.kind_code.encode(),  # 2-3 data kind
+        p.paid_on.encode(),  # 4-11 payment date
+        p.paid_time.encode(),  # 12-15 payment time
+        barcode_kind,  # 16 barcode kind
+        p.barcode.encode(),  # 17-60 barcode
+        p.store.encode(),  # 61-67 store code
+        p.capture.encode(),  # 68-75 capture date
+        (p.transfer or "00000000").encode(),  # 76-83 transfer date
+        (p.accounting or "00000000").encode(),  # 84-91 accounting date
+        b"000",  # 92-94
+        segment,  # 95-96 客層
+        b"00" + p.channel.encode(),  # 97-102 CVS code (6 digits)
+        b" " * 18,  # 103-120 予備
+        length=120,
+    )
+
+
+def make_mizuho120() -> None:
+    d = "mizuho120/"
+    payments = F120_PAYMENTS
+    data_lines = [mz_data(p) for p in payments]
+    header = mz_header("20261128", "12345", "00123", F120_NAME)
+
+    def mz_file(records: list[bytes], *, trailer: bytes | None = None) -> bytes:
+        return CRLF.join([header, *records, trailer or f120_trailer(payments), F120_END]) + CRLF
+
+    normal = mz_file(data_lines)
+    info = {
+        "adapter": "mizuho120",
+        "kind": "payment",
+        "agent_code": "12345",
+        "consignor_code": "00123",
+        "consignor_name": "ﾃｽﾄｼ ｶｲｹｲｶﾝﾘｼｬ",
+        "created_on": "2026-11-28",
+    }
+    archive = "20261128-mizuho120-12345-00123.txt"
+    records = [p.expected(i + 2, p.store, p.channel) for i, p in enumerate(payments)]
+    put(d + "20261128_daily.txt", normal)
+    put_json(
+        d + "20261128_daily.txt.expected.json", {"archive_name": archive, "info": info, "records": records}
+    )
+    put(d + "20261128_daily-lf.txt", normal.replace(CRLF, b"\n").removesuffix(b"\n"))
+    put_json(
+        d + "20261128_daily-lf.txt.expected.json", {"archive_name": archive, "info": info, "records": records}
+    )
+    put(d + "no-payments.txt", mz_file([], trailer=f120_trailer([])))
+    put_json(d + "no-payments.txt.expected.json", {"archive_name": archive, "info": info, "records": []})
+
+    def broken(name: str, data: bytes, err: dict[str, Any]) -> None:
+        put(d + name, data)
+        put_json(d + name + ".error.json", err)
+
+    def with_line(line_no: int, start: int, new: bytes) -> bytes:
+        """The normal file with 1-based position ``start`` of line ``line_no`` onwards replaced by ``new``."""
+        old = line(normal, line_no)
+        return replace_line(normal, line_no, old[: start - 1] + new + old[start - 1 + len(new) :])
+
+    broken("bad-kind-code.txt", with_line(2, 2, b"04"), error("FieldError", 2, "data", "data_kind"))
+    broken("bad-barcode-kind.txt", with_line(3, 16, b"2"), error("FieldError", 3, "data", "barcode_kind"))
+    bad_cd = BC1[:43] + str((int(BC1[43]) + 1) % 10)
+    broken(
+        "bad-check-digit.txt", with_line(2, 17, bad_cd.encode()), error("FieldError", 2, "data", "barcode")
+    )
+    broken("bad-payment-time.txt", with_line(2, 12, b"2460"), error("FieldError", 2, "data", "payment_time"))
+    broken(
+        "bad-capture-date.txt", with_line(4, 68, b"20261300"), error("FieldError", 4, "data", "capture_date")
+    )
+    broken("cvs-code-not-a-channel.txt", with_line(3, 97, b"12"), error("FieldError", 3, "data", "cvs_code"))
+    broken(
+        "non-digit-customer-segment.txt",
+        with_line(2, 95, b"A "),
+        error("FieldError", 2, "data", "customer_segment"),
+    )
+    broken("zeros-not-zero.txt", with_line(2, 92, b"010"), error("FieldError", 2, "data", "zeros"))
+    broken("reserve-not-spaces.txt", with_line(2, 120, b"X"), error("FieldError", 2, "data", "reserve"))
+    broken(
+        "transfer-date-missing.txt",
+        with_line(6, 76, b"00000000"),
+        error("FieldError", 6, "data", "transfer_date"),
+    )
+    broken(
+        "accounting-date-on-preliminary.txt",
+        with_line(2, 84, b"20261204"),
+        error("FieldError", 2, "data", "accounting_date"),
+    )
+    broken(
+        "short-line.txt",
+        replace_line(normal, 3, line(normal, 3)[:119]),
+        error("RecordLengthError", 3, None, None),
+    )
+    broken(
+        "unknown-record-type.txt",
+        insert_line(normal, 4, b"5" + line(normal, 4)[1:]),
+        error("UnknownRecordType", 4, None, "record_type"),
+    )
+    broken(
+        "trailer-sum-off.txt",
+        mz_file(data_lines, trailer=f120_trailer(payments, adjust={"amount_01": 1})),
+        error("ControlTotalMismatch", 9, "trailer", "amount_01"),
+    )
+    broken(
+        "trailer-count-off.txt",
+        mz_file(data_lines, trailer=f120_trailer(payments, adjust={"count_03": -1})),
+        error("ControlTotalMismatch", 9, "trailer", "count_03"),
+    )
+    broken(
+        "end-missing.txt",
+        CRLF.join(normal.split(CRLF)[:9]) + CRLF,
+        error("RecordOrderError", 10, "end", None),
+    )
+    broken(
+        "header-missing.txt",
+        CRLF.join(normal.split(CRLF)[1:]),
+        error("RecordOrderError", 1, "data", None, identified=False),
+    )
+    broken(
+        "data-after-trailer.txt",
+        insert_line(normal, 10, line(normal, 2)),
+        error("RecordOrderError", 10, "data", None),
+    )
+    utf8_name = "テスト市".encode()  # 12 bytes of UTF-8: not cp932
+    broken(
+        "wrong-encoding.txt",
+        replace_line(normal, 1, mz_header("20261128", "12345", "00123", utf8_name)),
+        error("EncodingError", 1, "header", "consignor_name"),
+    )
+
+
 # --- dsk_csv --------------------------------------------------------------------------------------------
 
 DSK_HEADER = ",".join(
@@ -1078,6 +1227,7 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     args = parser.parse_args()
     make_fixed120()
+    make_mizuho120()
     make_dsk_csv()
     make_zengin_transfer()
     make_zengin_statement()

@@ -22,9 +22,11 @@ from tests.adapters.adapter_golden import DATA_DIR
 CRASHERS = sorted(p for p in CRASHERS_DIR.iterdir() if p.is_file())
 SEEDS = {
     "fixed120": (DATA_DIR / "fixed120" / "20261128_daily.txt").read_bytes(),
+    "mizuho120": (DATA_DIR / "mizuho120" / "20261128_daily.txt").read_bytes(),
     "dsk_csv": (DATA_DIR / "dsk_csv" / "20261128_daily.csv").read_bytes(),
     "zengin_transfer": (DATA_DIR / "zengin_transfer" / "several-accounts-no-line-breaks.dat").read_bytes(),
     "zengin_statement": (DATA_DIR / "zengin_statement" / "20261204_statement.txt").read_bytes(),
+    "bank_counter": (DATA_DIR / "bank_counter" / "20261204_counter.csv").read_bytes(),
 }
 
 

@@ -25,6 +25,7 @@ from tests.adapters.adapter_golden import DATA_DIR
 
 NORMAL_FILES = {
     "fixed120": DATA_DIR / "fixed120" / "20261128_daily.txt",
+    "mizuho120": DATA_DIR / "mizuho120" / "20261128_daily.txt",
     "dsk_csv": DATA_DIR / "dsk_csv" / "20261128_daily.csv",
     "zengin_transfer": DATA_DIR / "zengin_transfer" / "20261204_transfer.txt",
     "zengin_statement": DATA_DIR / "zengin_statement" / "20261204_statement.txt",
@@ -48,7 +49,14 @@ class Greedy(Adapter):
 
 
 def test_builtins_are_registered_under_their_names() -> None:
-    assert sorted(ADAPTERS) == ["dsk_csv", "fixed120", "zengin_statement", "zengin_transfer"]
+    assert sorted(ADAPTERS) == [
+        "bank_counter",
+        "dsk_csv",
+        "fixed120",
+        "mizuho120",
+        "zengin_statement",
+        "zengin_transfer",
+    ]
     for name, cls in ADAPTERS.items():
         assert cls.name == name
         assert issubclass(cls, Adapter)
@@ -63,9 +71,9 @@ def test_get_adapter_returns_an_instance() -> None:
 
 def test_unknown_adapter_names_the_available_ones() -> None:
     with pytest.raises(UnknownFileFormat) as caught:
-        get_adapter("mizuho120")
+        get_adapter("sagawa120")
     assert isinstance(caught.value, UnknownAdapter)
-    assert caught.value.name == "mizuho120"
+    assert caught.value.name == "sagawa120"
     assert caught.value.available == sorted(ADAPTERS)
 
 
@@ -159,6 +167,7 @@ def test_adapter_protocol_is_abstract() -> None:
         "adapters.records",
         "adapters.fixedwidth",
         "adapters.fixed120",
+        "adapters.profiles",
         "adapters.dsk_csv",
         "adapters._zengin",
         "adapters.zengin_transfer",

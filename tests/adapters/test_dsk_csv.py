@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from adapters import dsk_csv
 from adapters.errors import EncodingError
 from adapters.errors import FieldError
 from adapters.errors import RecordOrderError
+from adapters.errors import SettlementFileError
+from adapters.errors import UnknownRecordType
+from adapters.records import to_jsonable
 from tests.adapters.adapter_golden import DATA_DIR
 from tests.shared_files import PUBLIC_SAMPLE
 from tests.shared_files import shared_file
@@ -179,3 +183,79 @@ def test_writer_shortens_a_fixed120_store_code(tmp_path: Path) -> None:
     assert [(r.barcode, r.amount, r.channel_code, r.paid_at) for r in again] == [
         (r.barcode, r.amount, r.channel_code, r.paid_at) for r in records
     ]
+
+
+# -- record type 81 per agent (adapter option record_type_81)
+
+SKIP_DIR = DATA_DIR / "dsk_csv" / "record-type-81-skip"
+SKIP_FILES = sorted(p for p in SKIP_DIR.iterdir() if p.suffix == ".csv")
+
+
+def _skipped_json(adapter: dsk_csv.Adapter) -> dict[str, dict[str, object]]:
+    return {kind: {"records": s.records, "lines": s.lines} for kind, s in adapter.skipped.items()}
+
+
+@pytest.mark.parametrize("path", SKIP_FILES, ids=lambda p: p.name)
+def test_record_type_81_skip_golden_file(path: Path) -> None:
+    options = json.loads((SKIP_DIR / "options.json").read_text(encoding="utf-8"))
+    adapter = dsk_csv.Adapter(**options)
+    assert adapter.identify(path)
+    expected_file = path.with_name(path.name + ".expected.json")
+    error_file = path.with_name(path.name + ".error.json")
+    assert expected_file.exists() != error_file.exists()
+    if error_file.exists():
+        expected = json.loads(error_file.read_text(encoding="utf-8"))
+        with pytest.raises(SettlementFileError) as caught:
+            list(adapter.parse(path))
+        err = caught.value
+        assert type(err).__name__ == expected["error"]
+        assert (err.line_no, err.record_type, err.field) == (
+            expected["line_no"],
+            expected["record_type"],
+            expected["field"],
+        )
+        return
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    records = [to_jsonable(r) for r in adapter.parse(path)]
+    assert records == expected["records"]
+    assert _skipped_json(adapter) == expected["skipped"]
+    assert to_jsonable(adapter.info(path)) == expected["info"]
+    assert adapter.archive_name(path) == expected["archive_name"]
+
+
+def test_the_skip_folder_holds_the_rejected_file_of_the_top_folder() -> None:
+    """The same bytes: rejected by default (the top folder's pair), read with ``skip`` (this folder's)."""
+    rejected = DATA_DIR / "dsk_csv" / "record-type-81.csv"
+    assert rejected.read_bytes() == (SKIP_DIR / "20261128_daily-with-81.csv").read_bytes()
+    with pytest.raises(UnknownRecordType) as raised:
+        list(dsk_csv.Adapter().parse(rejected))
+    assert (raised.value.line_no, raised.value.field, raised.value.value) == (4, "kind", "81")
+    assert dsk_csv.Adapter(record_type_81="reject").record_type_81 == "reject"
+
+
+def test_info_reads_the_owner_past_a_leading_type_81_row_whatever_the_treatment(tmp_path: Path) -> None:
+    lines = GOLDEN.read_bytes().split(b"\r\n")
+    path = tmp_path / "first-81.csv"
+    path.write_bytes(b"\r\n".join([lines[0], b"81" + lines[1][2:], *lines[1:]]))
+    for treatment in dsk_csv.RECORD_TYPE_81_TREATMENTS:
+        info = dsk_csv.Adapter(record_type_81=treatment).info(path)
+        assert (info.agent_code, info.consignor_code) == ("12345", "00123")
+
+
+def test_skipped_counts_are_reset_by_each_parse_and_complete_past_the_kept_lines(tmp_path: Path) -> None:
+    lines = GOLDEN.read_bytes().split(b"\r\n")
+    path = tmp_path / "many-81.csv"
+    many = dsk_csv.SKIPPED_LINES_KEPT + 5
+    path.write_bytes(b"\r\n".join([lines[0], *([b"81" + lines[1][2:]] * many), lines[1]]) + b"\r\n")
+    adapter = dsk_csv.Adapter(record_type_81="skip")
+    assert [r.line_no for r in adapter.parse(path)] == [many + 2]
+    assert adapter.skipped["81"].records == many
+    assert adapter.skipped["81"].lines == list(range(2, dsk_csv.SKIPPED_LINES_KEPT + 2))
+    list(adapter.parse(GOLDEN))
+    assert adapter.skipped == {}
+
+
+@pytest.mark.parametrize("treatment", ["as:01", "ignore", "", "SKIP"])
+def test_an_unknown_treatment_of_type_81_is_refused(treatment: str) -> None:
+    with pytest.raises(ValueError, match="record_type_81"):
+        dsk_csv.Adapter(record_type_81=treatment)

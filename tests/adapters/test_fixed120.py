@@ -1,4 +1,7 @@
-"""``fixed120``: writer, fast path versus ``barcodes.cvs``, streaming, caches, identification."""
+"""``fixed120``: writer, fast path versus ``barcodes.cvs``, streaming, caches, identification.
+
+The parser is compiled from ``fixed120.toml``; its block and line paths switch in ``adapters.profiles``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from adapters import fixed120
+from adapters import profiles
 from adapters.errors import ControlTotalMismatch
 from adapters.errors import FieldError
 from adapters.errors import RecordLengthError
@@ -174,7 +178,7 @@ def test_control_totals_fail_after_the_last_record_was_yielded() -> None:
 
 def test_small_caches_give_the_same_records(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = parse(GOLDEN)
-    monkeypatch.setattr(fixed120, "DATE_CACHE_LIMIT", 1)
+    monkeypatch.setattr(profiles, "DATE_CACHE_LIMIT", 1)
     assert parse(GOLDEN) == expected
 
 
@@ -291,7 +295,7 @@ def test_fast_and_line_by_line_paths_agree_on_a_large_file(
     ]
     path = write_file(rows, "paths.txt", scratch)
     fast = _outcome(path)
-    monkeypatch.setattr(fixed120, "_FAST", False)
+    monkeypatch.setattr(profiles, "_FAST", False)
     assert _outcome(path) == fast
     assert isinstance(fast, list) and len(fast) == 5000
 
@@ -311,9 +315,9 @@ def test_fast_and_line_by_line_paths_agree_on_damaged_files(
     path = scratch / "damaged.txt"
     path.write_bytes(bytes(data))
     fast = _outcome(path)
-    fixed120._FAST = False
+    profiles._FAST = False
     try:
         slow = _outcome(path)
     finally:
-        fixed120._FAST = True
+        profiles._FAST = True
     assert slow == fast

@@ -30,7 +30,7 @@ def add_agent(ctx: Context, code: str = "12345", **changes: object) -> Agent:
     values: dict[str, object] = {
         "code": code,
         "name": f"見本収納代行{code}",
-        "adapters": ("fixed120", "dsk_csv"),
+        "adapters": ("fixed120", "dsk_csv", "mizuho120"),
         "channels": ("0010", "0020", "0030", "0820"),
         "remitter_name": "ﾐﾎﾝｼｭｳﾉｳﾀﾞｲｺｳ",
         "fee_per_item": 55,

@@ -23,7 +23,7 @@ def test_agent_defaults_and_json(ctx):
     assert doc == {
         "code": "12345",
         "name": "見本収納代行",
-        "adapters": ["dsk_csv", "fixed120"],  # every payment-file adapter
+        "adapters": ["dsk_csv", "fixed120", "mizuho120"],  # every agent payment-file format
         "delegation_basis": "designated",
         "delegation_date": None,
         "remitter_name": None,
@@ -31,6 +31,7 @@ def test_agent_defaults_and_json(ctx):
         "channels": [],
         "consignor_code": "00123",  # GATEWAY_CONSIGNOR_CODE
         "enabled": True,
+        "adapter_options": {},
         "fees": [],
     }
 

@@ -248,3 +248,11 @@ def test_the_file_list_pages_both_ways(login: Any, agent: Any) -> None:
         assert "identical-rows.txt" in back and "overlap-b.txt" in back and "overlap-a.txt" not in back
     finally:
         module.PAGE = old
+
+
+def test_rows_skipped_by_the_agents_type_81_setting_are_noted(login: Any, ctx: Context) -> None:
+    add_agent(ctx, adapter_options={"dsk_csv": {"record_type_81": "skip"}})
+    ctx.session.commit()
+    data = (Path(__file__).parents[1] / "data/adapters/dsk_csv/record-type-81.csv").read_bytes()
+    html = _upload(login("finance"), ("with-81.csv", data))
+    assert "種別81の行を1件" in html

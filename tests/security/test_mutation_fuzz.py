@@ -37,6 +37,8 @@ GOLDEN = {
     "dsk_csv": ADAPTER_DATA / "dsk_csv" / "20261128_daily.csv",
     "zengin_transfer": ADAPTER_DATA / "zengin_transfer" / "20261204_transfer.txt",
     "zengin_statement": ADAPTER_DATA / "zengin_statement" / "20261204_statement.txt",
+    "bank_counter": ADAPTER_DATA / "bank_counter" / "20261204_counter.csv",
+    "mizuho120": ADAPTER_DATA / "mizuho120" / "20261128_daily.txt",
 }
 ODD_BYTES = (
     b"\x00",
@@ -203,7 +205,8 @@ def test_every_mutant_is_accepted_cleanly_or_rejected_located_storing_nothing(
         else:
             assert result.status == "accepted", seed
             assert after["settlement_files"] == before["settlement_files"] + 1, seed
-            table = "settlement_records" if result.adapter in ("fixed120", "dsk_csv") else "bank_records"
+            payment_formats = ("fixed120", "dsk_csv", "bank_counter", "mizuho120")
+            table = "settlement_records" if result.adapter in payment_formats else "bank_records"
             assert after[table] == before[table] + result.new_records, seed
             assert result.new_records + result.duplicate_records == result.records, seed
         before = after
