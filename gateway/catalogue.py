@@ -104,11 +104,18 @@ LABELS: dict[str, dict[str, str]] = {
     "user_state": {"active": "利用中", "disabled": "停止中"},
     "client_state": {"active": "有効", "revoked": "失効"},
     "delegation_basis": {"art78_3": "第78条の3による委託", "designated": "指定納付受託者"},
+    #: an agent's adapter options (``agents.adapter_options``): the option, then each option's values
+    "adapter_option": {"dsk_csv.record_type_81": "CSV(DSK形式)の種別81(意味が公表されていない種別)"},
+    "dsk_csv.record_type_81": {
+        "reject": "ファイルごと受け付けない(既定)",
+        "skip": "その行を取り込まず、件数と行番号を記録する",
+    },
     "adapter": {
         "fixed120": "固定長120バイト",
         "dsk_csv": "CSV(DSK形式)",
         "zengin_transfer": "全銀 振込入金通知",
         "zengin_statement": "全銀 入出金取引明細",
+        "bank_counter": "金融機関窓口(OCR・収納データ)",
     },
     #: what an audit event did (``ctx.record`` / ``@mutation`` action names)
     "audit_action": {
@@ -127,6 +134,7 @@ LABELS: dict[str, dict[str, str]] = {
         "client.revoke": "APIクライアントの失効",
         "agent.add": "収納代行会社の登録",
         "agent.fee": "手数料の登録",
+        "agent.adapter_options": "ファイルの読取設定の変更",
         "claim.create": "債権の登録",
         "claims.import": "債権の一括取込",
         "claim.adjust": "調定額の変更",
@@ -157,6 +165,7 @@ LABELS: dict[str, dict[str, str]] = {
         "exception.refunded": "還付済みの記録",
         "payment.record": "入金の記録",
         "export.accounting": "会計連携データの出力",
+        "report.download": "帳票のダウンロード",
         "pii.view": "個人情報の閲覧",
         "pii.search": "氏名による検索(個人情報)",
         "claims.import_file": "債権CSVファイルの取込",
@@ -179,6 +188,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment": "入金",
         "receipt_date": "収入日",
         "file": "ファイル",
+        "report": "帳票",
     },
     #: the purpose a view of personal data was logged with
     "pii_purpose": {
@@ -205,6 +215,28 @@ LABELS: dict[str, dict[str, str]] = {
         "matched": "例外処理で消込",
         "applied_out": "充当(振替元)",
         "applied_in": "充当(振替先)",
+    },
+    #: the office reports (収納日報, 委託徴収計算書): row kinds of their CSV, words of their pages and PDFs
+    "office_report": {
+        "collection_title": "収納日報",
+        "statement_title": "委託徴収(収納)計算書",
+        "line": "明細",
+        "channel_total": "チャネル計",
+        "item_total": "科目計",
+        "year_total": "年度計",
+        "day_total": "振込日計",
+        "credit": "入金",
+        "grand_total": "合計",
+        "no_channel": "例外処理",
+        "current": "現年度分",
+        "arrears": "滞納繰越分",
+    },
+    #: the three-way match's verdict on one transfer date, as the 計算書 names it
+    "office_remittance_status": {
+        "pending": "入金待ち",
+        "matched": "一致",
+        "mismatch": "不一致",
+        "none": "未照合",
     },
     #: the data-kind codes of agent files (01/02/03, postal 12/22)
     "kind_code": {"01": "速報", "02": "確報", "03": "取消", "12": "確報(郵便振替)", "22": "訂正(郵便振替)"},
@@ -268,6 +300,12 @@ LABELS: dict[str, dict[str, str]] = {
 
 #: Japanese names of the fields that errors and forms name (CSV columns, form fields, file fields).
 FIELDS: dict[str, str] = {
+    "barcode_kind": "バーコード種別",
+    "customer_segment": "客層データ",
+    "cvs_code": "CVSコード",
+    "reserve": "予備",
+    "file_kind": "ファイル種別",
+    "zeros": "固定値(ゼロ)",
     "number": "債権番号",
     "claim_number": "債権番号",
     "legal_basis": "根拠",
@@ -302,6 +340,8 @@ FIELDS: dict[str, str] = {
     "date": "日付",
     "as_of": "基準日",
     "receipt_date": "収入日",
+    "date_from": "期間の始め",
+    "date_to": "期間の終わり",
     "mailed_on": "発送日",
     "file": "ファイル",
     "adapter": "ファイル形式",
@@ -405,6 +445,7 @@ FIELDS: dict[str, str] = {
     "due_to": "納期限(まで)",
     "claims": "債権番号",
     "resolution": "処理",
+    "adapter_options": "ファイルの読取設定",
 }
 
 #: Messages with parameters, by key. Services raise ``GatewayError(..., key=..., params=...)`` where a
@@ -542,6 +583,7 @@ MESSAGES: dict[str, str] = {
     "agent.bad_tax_rate": "「消費税率」は0〜100の数字で入力してください(例: 10)。",
     "agent.bad_fee": "「1件あたり手数料」は0以上の円単位の金額で入力してください。",
     "agent.fee_pair": "「1件あたり手数料」と「消費税率」は両方入力してください。",
+    "agent.bad_adapter_option": "「ファイルの読取設定」の指定に誤りがあります。選択肢から選んでください。",
     "audit.bad_cursor": "ページの指定が正しくありません。最初のページから開き直してください。",
     "exception.not_found": "例外 {id} は見つかりません。一覧から選び直してください。",
     "exception.not_open": "この例外はすでに処理中か処理済みです。画面を更新して状態を確かめてください。",
@@ -577,6 +619,9 @@ MESSAGES: dict[str, str] = {
     "(入力値: {slip_number})。",
     "payment.claim_closed": "債権 {number} は「{status}」で、納付書も無効のため記録できません。",
     "export.future": "「収入日」に未来の日付は選べません。",
+    "office.period": "「期間」の終わりが始まりより前になっています。",
+    "office.period_long": "「期間」は1年以内で指定してください。",
+    "office.no_agent": "その収納代行会社は登録されていません。",
 }
 
 #: What a clerk is told for an error without a key, by the error's class code.
@@ -598,6 +643,11 @@ def label(group: str, code: Any) -> str:
     never sees an internal code)."""
     if code is None or code == "":
         return "—"
+    if group == "adapter" and str(code) not in LABELS["adapter"]:
+        # An office profile's own label; the adapters are loaded by then (the code came from a stored file).
+        from adapters import adapter_labels
+
+        return adapter_labels().get(str(code), "その他")
     return LABELS.get(group, {}).get(str(code), "その他")
 
 

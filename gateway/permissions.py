@@ -89,6 +89,11 @@ TABLE: Final[dict[str, frozenset[str]]] = {
     "staff_reports.daily_index": _REPORTS,
     "staff_reports.daily": _REPORTS,
     "staff_reports.arrears": _REPORTS,
+    # office reports (収納日報, 委託徴収計算書): aggregates without personal data, read and downloaded alike
+    "staff_reports.collection_daily": _REPORTS,
+    "staff_reports.collection_download": _REPORTS,
+    "staff_reports.statement": _REPORTS,
+    "staff_reports.statement_download": _REPORTS,
     "staff_reports.exports": frozenset({"accounting", "auditor"}),
     "staff_reports.export_create": frozenset({"accounting"}),
     "staff_reports.export_download": frozenset({"accounting"}),

@@ -1,4 +1,5 @@
-"""``gateway report daily``, ``gateway report arrears`` and ``gateway export accounting``.
+"""``gateway report daily``, ``report arrears``, ``report collection-daily`` (収納日報), ``report
+agent-statement`` (委託徴収計算書) and ``gateway export accounting``.
 
 A report goes to ``-o FILE`` (written atomically) or to stdout. ``--json`` is ``--format json``; with
 ``-o`` it prints a one-document summary of the written file instead. A date that is not ``YYYY-MM-DD``
@@ -22,6 +23,8 @@ from gateway.cli import handles_errors
 from gateway.cli import json_option
 from gateway.cli import main
 from gateway.cli import service_context
+from gateway.context import Context
+from gateway.reporting import office
 from gateway.reporting import reports
 
 output_option = click.option(
@@ -180,3 +183,98 @@ def export_accounting(receipt_text: str, encoding: str, output: Path | None, as_
             emit({"file": str(output), "encoding": encoding, **summary.as_json()}, True)
     if summary.replaced:
         _warn_replaced(reports.EncodeStats(summary.rows, summary.replaced))
+
+
+# -- the office reports (収納日報, 委託徴収(収納)計算書)
+
+pdf_option = click.option(
+    "--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF to this file."
+)
+csv_option = click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV to this file."
+)
+
+
+def _office_files(
+    ctx: Context,
+    report: str,
+    files: list[tuple[Path, office.ReportFile]],
+    encoding: str,
+) -> list[dict[str, Any]]:
+    """Write each file atomically and record it (``report.download``, as a staff page's download is)."""
+    written = []
+    for path, file in files:
+        size, sha256 = reports.write_atomic(path, [file.data])
+        office.record_download(ctx, report, file, encoding if path.suffix.lower() == ".csv" else None)
+        click.echo(f"wrote {path} ({size} bytes)", err=True)
+        written.append({"file": str(path), "bytes": size, "sha256": sha256})
+    return written
+
+
+@report_group.command("collection-daily")
+@click.option("--day", "day_text", metavar="YYYY-MM-DD", help="The receipt date (収入日); default yesterday.")
+@pdf_option
+@csv_option
+@encoding_option
+@json_option
+@handles_errors
+def report_collection_daily(
+    day_text: str | None, pdf_path: Path | None, csv_path: Path | None, encoding: str, as_json: bool
+) -> None:
+    """収納日報: what was booked on a receipt date (収入日) by fiscal year, channel and revenue item, current
+    year and arrears apart (docs/reports.md). Without --pdf/--csv the report is printed as JSON."""
+    with service_context() as ctx:
+        day = reports.parse_day(day_text, "day") if day_text else ctx.today() - datetime.timedelta(days=1)
+        doc = office.daily_collection(ctx, day)
+        body = office.daily_collection_json(doc)
+        files = [
+            (path, office.collection_file(ctx, day, fmt, encoding))
+            for path, fmt in ((pdf_path, "pdf"), (csv_path, "csv"))
+            if path is not None
+        ]
+        written = _office_files(ctx, "collection_daily", files, encoding)
+    if not files:
+        click.echo(reports.json_bytes(body).decode("utf-8"), nl=False)
+    elif as_json:
+        emit({"report": "collection_daily", "receipt_date": day.isoformat(), "files": written,
+              "totals": body["totals"]}, True)  # fmt: skip
+
+
+@report_group.command("agent-statement")
+@click.option("--agent", "agent_code", required=True, metavar="CODE", help="The agent's 5-digit code.")
+@click.option(
+    "--from", "from_text", required=True, metavar="YYYY-MM-DD", help="First transfer date (振込日)."
+)
+@click.option("--to", "to_text", required=True, metavar="YYYY-MM-DD", help="Last transfer date (振込日).")
+@pdf_option
+@csv_option
+@encoding_option
+@json_option
+@handles_errors
+def report_agent_statement(
+    agent_code: str,
+    from_text: str,
+    to_text: str,
+    pdf_path: Path | None,
+    csv_path: Path | None,
+    encoding: str,
+    as_json: bool,
+) -> None:
+    """委託徴収(収納)計算書: an agent's confirmed records per transfer date, fees, fee tax, what it must remit
+    and the bank credits the three-way match found (docs/reports.md). Without --pdf/--csv: JSON."""
+    with service_context() as ctx:
+        first = reports.parse_day(from_text, "date_from")
+        last = reports.parse_day(to_text, "date_to")
+        doc = office.agent_statement(ctx, agent_code, first, last)
+        body = office.agent_statement_json(doc)
+        files = [
+            (path, office.statement_file(ctx, agent_code, first, last, fmt, encoding))
+            for path, fmt in ((pdf_path, "pdf"), (csv_path, "csv"))
+            if path is not None
+        ]
+        written = _office_files(ctx, "agent_statement", files, encoding)
+    if not files:
+        click.echo(reports.json_bytes(body).decode("utf-8"), nl=False)
+    elif as_json:
+        emit({"report": "agent_statement", "agent_code": doc.agent_code, "files": written,
+              "totals": body["totals"]}, True)  # fmt: skip

@@ -30,6 +30,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("staff_payments.new", "入金記録", "/staff/payments"),
     ("staff_payments.refunds", "還付", "/staff/refunds"),
     ("staff_reports.daily_index", "日報", "/staff/reports/daily"),
+    ("staff_reports.collection_daily", "収納日報", "/staff/reports/collection"),
+    ("staff_reports.statement", "委託徴収計算書", "/staff/reports/statement"),
     ("staff_reports.arrears", "滞納一覧", "/staff/reports/arrears"),
     ("staff_reports.exports", "会計連携", "/staff/exports"),
     ("staff_admin.users", "利用者", "/staff/admin/users"),

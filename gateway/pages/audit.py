@@ -163,6 +163,8 @@ def summary(event: AuditEvent) -> str | None:
         )
     if a == "export.accounting":
         return "会計連携データを出力"
+    if a == "report.download":  # the target names the report and its day or period
+        return f"ファイル {d.get('file', '')}"
     if a == "pii.view":
         ids = d.get("debtor_ids")
         n = len(ids) if isinstance(ids, list) else None

@@ -474,7 +474,12 @@ def _expected_remittances(ctx: Context, day: datetime.date, agents: dict[Any, Ag
             _COUNT,
             _sum(SR.c.amount),
         )
-        .where(SR.c.received_date == day, SR.c.kind == "confirmed", SR.c.kind_code.not_in(("12", "22")))
+        .where(
+            SR.c.received_date == day,
+            SR.c.kind == "confirmed",
+            SR.c.kind_code.not_in(("12", "22")),
+            SR.c.transfer_date.is_not(None),  # bank-counter money is received directly, never remitted
+        )
         .group_by(SR.c.agent_id, SR.c.transfer_date, SR.c.channel_code, SR.c.paid_date)
     )
     lines: dict[_Line, list[int]] = defaultdict(lambda: [0, 0])

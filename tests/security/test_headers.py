@@ -27,6 +27,7 @@ def _values(ctx: Any) -> dict[str, str]:
         "name": "nobody",
         "key_id": "kgc_none",
         "code": "12345",
+        "fmt": "csv",
     }
 
 
