@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# Bytecode for the project's own modules, as a wheel install has it (an editable install has none, and with
+	# PYTHONDONTWRITEBYTECODE set every command would compile them again at start).
+	$(BIN)/python -m compileall -q gateway adapters barcodes reconciliation
 	touch $(STAMP)
 
 demo: $(STAMP)
