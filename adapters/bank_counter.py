@@ -99,6 +99,10 @@ MEANINGS = ("barcode", "payment_number", "amount", "paid_date", "branch", "recei
 ``payment_number`` are required."""
 REQUIRED = ("amount", "paid_date", "branch")
 DATE_FORMATS = ("yyyymmdd", "yyyy/mm/dd", "wareki")
+EARLIEST_PAID_DATE = datetime.date(2019, 5, 1)
+LATEST_PAID_DATE = datetime.date(2099, 12, 31)
+"""The window a paid date must fall in (the agent API's floor; a year such as 0026 is a damaged digit, and
+the database cannot store its instant with the Japan offset of that time)."""
 ENCODINGS = {"cp932": "cp932", "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "shift_jis": "cp932"}
 """Encodings a mapping may name → the codec used (``utf-8-sig`` reads UTF-8 with or without a BOM)."""
 _KEYS = ("name", "bank_code", "bank_name", "encoding", "skip_rows", "header_row", "header", "date_format",
@@ -625,6 +629,8 @@ def _row(
         day = parse_date(cell("paid_date"), mapping.date_format)
     except ValueError:
         raise error("paid_date", f"is not a date ({mapping.date_format})") from None
+    if not EARLIEST_PAID_DATE <= day <= LATEST_PAID_DATE:
+        raise error("paid_date", f"is not between {EARLIEST_PAID_DATE} and {LATEST_PAID_DATE}")
     hour, minute = NOON.hour, NOON.minute
     if "paid_time" in indexes:
         try:

@@ -74,12 +74,13 @@ def emit(data: Any, as_json: bool, text: str | Callable[[], str] | None = None) 
 
 def to_gateway_error(ex: Exception) -> GatewayError | None:
     """Errors of the pure packages, as gateway errors (for the exit code and the message)."""
+    if isinstance(ex, GatewayError):
+        return ex
+    # Imported only for an error that is not the gateway's: importing the adapters loads every format.
     from adapters.errors import SettlementFileError
     from barcodes.exceptions import BarcodeError
     from gateway.errors import InvalidInput
 
-    if isinstance(ex, GatewayError):
-        return ex
     if isinstance(ex, BarcodeError):
         return InvalidInput(str(ex), field=ex.field)
     if isinstance(ex, SettlementFileError):

@@ -256,3 +256,19 @@ def test_configured_directories_win_over_the_environment(
             bank_counter.configure(None)
     monkeypatch.delenv(bank_counter.ENVIRONMENT)
     assert "example" in bank_counter.configure(None)
+
+
+@pytest.mark.parametrize("paid", ["00261204", "20190430", "21000101"])
+def test_a_paid_date_outside_the_plausible_window_is_refused_at_its_line(tmp_path: Path, paid: str) -> None:
+    """Found by mutation fuzzing on PostgreSQL: year 0026 parsed, then could not be stored."""
+    golden = (DATA_DIR / "bank_counter" / "20261204_counter.csv").read_bytes()
+    lines = golden.splitlines(keepends=True)
+    header, first = lines[0], lines[1]
+    cells = first.decode("cp932").split(",")
+    index = next(i for i, cell in enumerate(cells) if cell.strip() in ("20261203", "20261204"))
+    cells[index] = paid
+    path = tmp_path / "counter.csv"
+    path.write_bytes(header + ",".join(cells).encode("cp932"))
+    with pytest.raises(FieldError) as caught:
+        list(bank_counter.Adapter().parse(path))
+    assert (caught.value.line_no, caught.value.field) == (2, "paid_date")
