@@ -25,18 +25,7 @@ A data record (a Lawson payment of 10,000 yen on 2026-11-27 14:32, captured the 
     201202611271432919123450012326000001234003000260131001000010
     000123456202611280000000000000000000000000020...............
 
-(the dots stand for the 15 spaces of the filler). Writing a file with no data records:
-
->>> import io, datetime
->>> out = io.BytesIO()
->>> write(out, created_on=datetime.date(2026, 11, 28), agent_code="12345", consignor_code="00123",
-...       consignor_name="ﾃｽﾄｼ ｶｲｹｲｶﾝﾘｼｬ", records=[]).counts
-{'01': 0, '02': 0, '03': 0}
->>> for line in out.getvalue().decode("cp932").splitlines():
-...     print(len(line.encode("cp932")), line.rstrip())
-120 1202611281234500123ﾃｽﾄｼ ｶｲｹｲｶﾝﾘｼｬ
-120 8000000000000000000000000000000000000000000000000000000
-120 9
+(the dots stand for the 15 spaces of the filler). Files are written by ``adapters.fixed120.write``.
 """
 
 from __future__ import annotations
@@ -44,12 +33,10 @@ from __future__ import annotations
 import datetime
 import re
 import struct
-from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from typing import BinaryIO
 from typing import ClassVar
 from typing import Literal
 from typing import TypeVar
@@ -68,7 +55,6 @@ from adapters.errors import RecordLengthError
 from adapters.errors import RecordOrderError
 from adapters.errors import SettlementFileError
 from adapters.errors import UnknownRecordType
-from adapters.fixedwidth import ENCODING
 from adapters.fixedwidth import Field
 from adapters.fixedwidth import RecordLayout
 from adapters.fixedwidth import show
@@ -77,7 +63,6 @@ from adapters.records import PAYMENT_RECORD_SWITCH
 from adapters.records import PAYMENT_RECORD_TWIN
 from adapters.records import FileInfo
 from adapters.records import PaymentRecord
-from adapters.records import PaymentRecordLike
 from barcodes import cvs
 from barcodes.exceptions import BarcodeError
 
@@ -636,111 +621,3 @@ def _dates_missing(rest: bytes, line_no: int, data_no: int) -> None:
 
 
 # --- writing -------------------------------------------------------------------------------------------
-
-
-def _text(value: str, width: int, field: str) -> bytes:
-    raw = value.encode(ENCODING)
-    if len(raw) > width:
-        raise ValueError(f"{field} {value!r} is {len(raw)} bytes in {ENCODING}, more than {width}")
-    return raw.ljust(width, b" ")
-
-
-def _digits(value: str, width: int, field: str) -> bytes:
-    if not (value.isascii() and value.isdigit()) or len(value) > width:
-        raise ValueError(f"{field} {value!r} is not at most {width} digits")
-    return value.rjust(width, "0").encode("ascii")
-
-
-def _day_text(cache: dict[datetime.date | None, str], value: datetime.date | None) -> str:
-    text = cache[value] = value.strftime("%Y%m%d") if value is not None else "00000000"
-    return text
-
-
-def write(
-    out: BinaryIO,
-    *,
-    created_on: datetime.date,
-    agent_code: str,
-    consignor_code: str,
-    consignor_name: str,
-    records: Iterable[PaymentRecordLike],
-) -> Totals:
-    """Write a ``fixed120`` file (CRLF, cp932) and return the trailer's totals.
-
-    Streams: records are formatted as they come and written in blocks, so a million of them need no more
-    memory than a few. The writer enforces the layout (widths, digits, kinds ``01``/``02``/``03``, dates
-    present exactly for ``02``) but writes barcodes as given (check digits included), so tests can build
-    broken files. Amounts come from the barcodes. ``paid_at`` is converted to Japan time.
-
-    Raises:
-        ValueError: a value that does not fit its field.
-    """
-    out.write(
-        b"1"
-        + created_on.strftime("%Y%m%d").encode("ascii")
-        + _digits(agent_code, 5, "agent_code")
-        + _digits(consignor_code, 5, "consignor_code")
-        + _text(consignor_name, 40, "consignor_name")
-        + b" " * 61
-        + b"\r\n"
-    )
-    counts = dict.fromkeys(KINDS, 0)
-    amounts = dict.fromkeys(KINDS, 0)
-    day_text: dict[datetime.date | None, str] = {None: "00000000"}
-    # Hashing an aware datetime asks its zone for the offset (slow); records from one source share their
-    # datetime objects, so the cache is keyed on identity and keeps the object alive (no id reuse).
-    time_text: dict[int, tuple[datetime.datetime, str]] = {}
-    block: list[str] = []
-    for record in records:
-        kind_code = record.kind_code
-        if kind_code not in counts:
-            raise ValueError(f"data kind {kind_code!r} is not one of {', '.join(KINDS)}")
-        paid_at = record.paid_at
-        cached = time_text.get(id(paid_at))
-        if cached is not None and cached[0] is paid_at:
-            paid = cached[1]
-        else:
-            if paid_at.tzinfo is None:
-                raise ValueError(f"paid_at {paid_at} has no time zone")
-            paid = paid_at.astimezone(JST).strftime("%Y%m%d%H%M")
-            if len(time_text) >= DATE_CACHE_LIMIT:
-                time_text.clear()
-            time_text[id(paid_at)] = (paid_at, paid)
-        day = record.capture_date
-        capture = day_text.get(day) or _day_text(day_text, day)
-        day = record.transfer_date
-        transfer = day_text.get(day) or _day_text(day_text, day)
-        day = record.accounting_date
-        accounting = day_text.get(day) or _day_text(day_text, day)
-        if capture == "00000000":
-            raise ValueError("capture_date is required")
-        if (kind_code == "02") != (transfer != "00000000") or (kind_code == "02") != (
-            accounting != "00000000"
-        ):
-            raise ValueError(
-                f"transfer and accounting dates are required for 02 and only for 02 ({kind_code})"
-            )
-        barcode = record.barcode
-        line = (
-            f"2{kind_code}{paid}{barcode}000{record.store_code:0>7}{capture}{transfer}00000000{accounting}"
-            f"{record.channel_code:0>4}               \r\n"
-        )
-        if len(line) != RECORD_LENGTH + 2 or not line.isascii() or not line[:105].isdigit():
-            raise ValueError(f"record does not fit the data layout: {line!r}")
-        counts[kind_code] += 1
-        amounts[kind_code] += int(barcode[_AMOUNT])
-        block.append(line)
-        if len(block) >= 4096:
-            out.write("".join(block).encode("ascii"))
-            block.clear()
-    if block:
-        out.write("".join(block).encode("ascii"))
-    trailer = "8" + "".join(f"{counts[k]:06d}{amounts[k]:012d}" for k in KINDS)
-    if len(trailer) != 55:
-        raise ValueError("a count or sum does not fit the trailer")
-    out.write(trailer.encode("ascii") + b" " * 65 + b"\r\n")
-    out.write(b"9" + b" " * 119 + b"\r\n")
-    return Totals(counts=counts, amounts=amounts)
-
-
-__all__ = ["DATA", "END", "HEADER", "TRAILER", "Adapter", "Totals", "write"]

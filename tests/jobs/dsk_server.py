@@ -4,18 +4,17 @@ with scripted replies (used in order, the last one sticks), and a log of every r
 
 from __future__ import annotations
 
-import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextlib import suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 from tests.jobs.https_server import CertFiles
 from tests.jobs.https_server import Reply
+from tests.jobs.https_server import send_reply
+from tests.jobs.https_server import tls_server
 
 PATH = "/CVS001_055/CVS055_4203.php"
 """The path of DSK's endpoint (https://ec-web.densan-s.co.jp/CVS001_055/CVS055_4203.php)."""
@@ -54,15 +53,7 @@ class DskServer:
                         reply = replies.pop(0) if len(replies) > 1 else replies[0]
                     else:
                         reply = server.default
-                if reply.delay:
-                    server.stopping.wait(reply.delay)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                with suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
-                    self.wfile.write(reply.body)
+                send_reply(self, reply, server.stopping)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -76,12 +67,7 @@ class DskServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(ca.cert_pem, ca.key_pem)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+        self.httpd, self.thread = tls_server(Handler, ca)
 
     @property
     def url(self) -> str:

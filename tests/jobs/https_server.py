@@ -113,6 +113,32 @@ class Seen:
     headers: dict[str, str]
 
 
+def send_reply(handler: BaseHTTPRequestHandler, reply: Reply, stopping: threading.Event) -> None:
+    """Answer the request with ``reply`` (after its delay, cut short when the server stops)."""
+    if reply.delay:
+        stopping.wait(reply.delay)
+    handler.send_response(reply.status)
+    for key, value in reply.headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(reply.body)))
+    handler.end_headers()
+    with suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        handler.wfile.write(reply.body)
+
+
+def tls_server(
+    handler: type[BaseHTTPRequestHandler], ca: CertFiles
+) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A threading HTTPS server on a free local port with the test CA's certificate, and its (unstarted)
+    serving thread."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(ca.cert_pem, ca.key_pem)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    return httpd, threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+
+
 class Server:
     """Scripted HTTPS server: ``route(path, reply, ...)``; replies are used in order, the last one sticks."""
 
@@ -131,25 +157,12 @@ class Server:
                     server.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
                     replies = server.routes.get(self.path)
                     reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else Reply(404)
-                if reply.delay:
-                    server.stopping.wait(reply.delay)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                with suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
-                    self.wfile.write(reply.body)
+                send_reply(self, reply, server.stopping)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(ca.cert_pem, ca.key_pem)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+        self.httpd, self.thread = tls_server(Handler, ca)
 
     @property
     def base(self) -> str:
