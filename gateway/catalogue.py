@@ -105,7 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
     "client_state": {"active": "有効", "revoked": "失効"},
     "delegation_basis": {"art78_3": "第78条の3による委託", "designated": "指定納付受託者"},
     #: an agent's adapter options (``agents.adapter_options``): the option, then each option's values
-    "adapter_option": {"dsk_csv.record_type_81": "CSV(DSK形式)の種別81(意味が公表されていない種別)"},
+    "adapter_option": {"dsk_csv.record_type_81": "DSK種別81の扱い"},
     "dsk_csv.record_type_81": {
         "reject": "ファイルごと受け付けない(既定)",
         "skip": "その行を取り込まず、件数と行番号を記録する",

@@ -12,7 +12,7 @@ from gateway.context import Context
 from tests.pages.pagetools import csrf
 from tests.pages.pagetools import sign_in
 
-OPTION = "CSV(DSK形式)の種別81"
+OPTION = "DSK種別81の扱い"
 
 
 @pytest.fixture
