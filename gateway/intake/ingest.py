@@ -266,6 +266,11 @@ def _refuse(
     )
 
 
+def _not_for_agent_clients(adapter: Adapter, message: str) -> FileRefused:
+    """The refusal of a bank's file (or any file not an agent's own) delivered by an agent client."""
+    return FileRefused(message, adapter=adapter.name, line_no=1, field="adapter", value=adapter.name)
+
+
 def _resolve(
     ctx: Context,
     path: Path,
@@ -279,13 +284,7 @@ def _resolve(
     info = chosen.info(path)
     if info.kind == "bank":
         if client_agent_code is not None:
-            raise FileRefused(
-                "agent clients deliver payment files only",
-                adapter=chosen.name,
-                line_no=1,
-                field="adapter",
-                value=chosen.name,
-            )
+            raise _not_for_agent_clients(chosen, "agent clients deliver payment files only")
         if not ctx.keys.can_read_personal_data:
             raise FileRefused(
                 "bank files are accepted only by the full process (they carry personal data)",
@@ -349,12 +348,8 @@ def _counter_agent(
     The bank is not that agent: the agent need not be enabled or configured for the format (slips of an
     agent whose contract ended are still paid at the bank), it only has to be registered."""
     if client_agent_code is not None:
-        raise FileRefused(
-            "agent clients deliver their own payment files only, not the bank's",
-            adapter=adapter.name,
-            line_no=1,
-            field="adapter",
-            value=adapter.name,
+        raise _not_for_agent_clients(
+            adapter, "agent clients deliver their own payment files only, not the bank's"
         )
     code = info.agent_code or ctx.settings.issuer_prefix[1:]
     if agent_code is not None and code != agent_code:

@@ -38,14 +38,9 @@ from gateway.context import Context
 from gateway.context import mutation
 from gateway.errors import InvalidInput
 from gateway.errors import NotFound
-from gateway.models import AccountingEntry
 from gateway.models import Agent
 from gateway.models import AgentFee
-from gateway.models import BankRecord
-from gateway.models import Claim
-from gateway.models import Payment
 from gateway.models import Remittance
-from gateway.models import SettlementRecord
 from gateway.models.base import table_of
 from gateway.models.settlement import select_fee
 from gateway.pdf.office_reports import ReportDocument
@@ -55,11 +50,7 @@ from gateway.pdf.office_reports import render_report_pdf
 from gateway.reporting import reports
 from reconciliation import rules
 
-ENTRIES = table_of(AccountingEntry)
-CLAIMS = table_of(Claim)
-PAY = table_of(Payment)
-SR = table_of(SettlementRecord)
-BR = table_of(BankRecord)
+ENTRIES, CLAIMS, PAY, SR, BR = reports.ENTRIES, reports.CLAIMS, reports.PAY, reports.SR, reports.BR
 REM = table_of(Remittance)
 
 _COUNT = sa.func.count().label("counted")

@@ -5,14 +5,15 @@ with scripted replies (used in order, the last one sticks), and a log of every r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from tests.jobs.https_server import CertFiles
 from tests.jobs.https_server import Reply
+from tests.jobs.https_server import TlsTestServer
+from tests.jobs.https_server import running
 from tests.jobs.https_server import send_reply
 from tests.jobs.https_server import tls_server
 
@@ -28,7 +29,7 @@ class Posted:
     form: dict[str, str]
 
 
-class DskServer:
+class DskServer(TlsTestServer):
     """``day(YYYYMMDD, reply, ...)`` scripts the answers for a ``FROM_DATE``; other days get ``default``."""
 
     def __init__(self, ca: CertFiles) -> None:
@@ -82,21 +83,6 @@ class DskServer:
         with self._lock:
             return [r.form.get("FROM_DATE", "") for r in self.requests]
 
-    def start(self) -> None:
-        self.thread.start()
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
-
-@contextmanager
-def dsk_serving(ca: CertFiles) -> Iterator[DskServer]:
-    server = DskServer(ca)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def dsk_serving(ca: CertFiles) -> AbstractContextManager[DskServer]:
+    return running(DskServer(ca))

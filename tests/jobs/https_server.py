@@ -8,6 +8,7 @@ import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from contextlib import suppress
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import field
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -139,7 +141,37 @@ def tls_server(
     return httpd, threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
 
 
-class Server:
+class TlsTestServer:
+    """What the test servers share: a serving thread started and stopped around a test."""
+
+    httpd: ThreadingHTTPServer
+    thread: threading.Thread
+    stopping: threading.Event
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+_S = TypeVar("_S", bound=TlsTestServer)
+
+
+@contextmanager
+def running(server: _S) -> Iterator[_S]:
+    """``server`` started for the ``with`` block, stopped after it."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Server(TlsTestServer):
     """Scripted HTTPS server: ``route(path, reply, ...)``; replies are used in order, the last one sticks."""
 
     def __init__(self, ca: CertFiles) -> None:
@@ -176,21 +208,6 @@ class Server:
         with self._lock:
             return [r.path for r in self.requests]
 
-    def start(self) -> None:
-        self.thread.start()
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
-
-@contextmanager
-def serving(ca: CertFiles) -> Iterator[Server]:
-    server = Server(ca)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def serving(ca: CertFiles) -> AbstractContextManager[Server]:
+    return running(Server(ca))
