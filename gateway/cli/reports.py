@@ -212,7 +212,13 @@ def _office_files(
 
 
 @report_group.command("collection-daily")
-@click.option("--day", "day_text", metavar="YYYY-MM-DD", help="The receipt date (収入日); default yesterday.")
+@click.option(
+    "--date",
+    "--day",
+    "day_text",
+    metavar="YYYY-MM-DD",
+    help="The receipt date (収入日); default yesterday. --day is the same option.",
+)
 @pdf_option
 @csv_option
 @encoding_option

@@ -134,6 +134,8 @@ def test_cli(cli_env, both_days: Week, tmp_path: Path) -> None:  # type: ignore[
     doc = json.loads(shown.stdout)
     assert doc["receipt_date"] == "2026-12-04"
     assert doc["totals"]["total"] == {"count": 3, "amount": 28_000}
+    same = run("collection-daily", "--date", "2026-12-04", "--json")  # as `report daily --date` names it
+    assert same.exit_code == 0 and json.loads(same.stdout) == doc
     pdf, csv = tmp_path / "nippo.pdf", tmp_path / "nippo.csv"
     written = run("collection-daily", "--day", "2026-12-04", "--pdf", str(pdf), "--csv", str(csv), "--json")
     assert written.exit_code == 0, written.output
